@@ -1,0 +1,342 @@
+"""Attribution v1: rules over the dependency parse.
+
+Each rule is a small function that yields :class:`Candidate` attributions from one doc:
+
+- ``verb_cues``: a cue verb from ``lexicons/cues.tsv`` with its subject as Source and its clausal
+  complement as Content ("Trump apparently believes [the ... belongs to Sessions]"); a cue with no
+  complement of its own is parenthetical or postposed ("..., these people said, ...") and takes
+  the clause it interrupts; a cue next to quotation marks takes the quote(s) ("“A,” he said, “B.”").
+- ``according_to``: "according to X" takes the clause it is attached to.
+- ``block_citations``: a paragraph such as "From the Washington Post:" relays the next paragraph.
+
+Sources are resolved afterwards (:mod:`reportedly.attribution.sources`); chains come from nesting.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc
+from spacy.tokens import Span as TokSpan
+from spacy.tokens import Token
+
+from reportedly import lexicons
+from reportedly.attribution.quotes import Quote, find_quotes
+from reportedly.attribution.spans import ranges_overlap, subtree_minus, token_ranges
+from reportedly.model import AttributionKind
+
+_SUBJ = {"nsubj", "csubj"}
+_CONTENT_DEPS = {"ccomp"}
+_INTENT_DEPS = {"xcomp"}
+_SETOFF_DEPS = {"parataxis", "ccomp", "advcl", "dep"}
+_BLOCK_PREPS = {"from", "via", "per"}
+_EXPLETIVES = {"it", "there"}  # "it is reported that ...": no source in the text
+
+
+@dataclass
+class Candidate:
+    kind: AttributionKind
+    cue: tuple[int, int]
+    content: list[tuple[int, int]]
+    rule: str
+    source: TokSpan | None = None
+    cue_token: Token | None = None
+    quotes: list[Quote] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    doc: Doc
+    lex: lexicons.Lexicons
+    quotes: list[Quote]
+    quote_starts: list[int]
+    paragraphs: list[tuple[int, int]]
+
+    def quotes_in(self, start: int, end: int) -> list[Quote]:
+        hi = bisect.bisect_left(self.quote_starts, end)
+        return [q for q in self.quotes[:hi] if q.end > start and q.overlaps(start, end)]
+
+    def in_quote(self, char: int) -> bool:
+        return any(s <= char < e for q in self.quotes_in(char, char + 1) for s, e in q.pieces)
+
+    def paragraph_after(self, char: int) -> tuple[int, int] | None:
+        starts = [p[0] for p in self.paragraphs]
+        k = bisect.bisect_right(starts, char)
+        return self.paragraphs[k] if k < len(self.paragraphs) else None
+
+    def paragraph_of(self, char: int) -> tuple[int, int]:
+        starts = [p[0] for p in self.paragraphs]
+        k = max(0, bisect.bisect_right(starts, char) - 1)
+        return self.paragraphs[k]
+
+
+def _np(tok: Token) -> TokSpan:
+    """The noun phrase a source head stands for, without a trailing comma or apposition punctuation."""
+    left, right = tok.left_edge.i, tok.right_edge.i + 1
+    doc = tok.doc
+    while right > left + 1 and (doc[right - 1].is_punct or doc[right - 1].is_space):
+        right -= 1
+    return doc[left:right]
+
+
+def _subject(tok: Token) -> Token | None:
+    for child in tok.children:
+        if child.dep_ in _SUBJ:
+            return child
+        if child.dep_ == "agent":  # passive: "was told by officials"
+            for pobj in child.children:
+                if pobj.dep_ == "pobj":
+                    return pobj
+    if tok.dep_ in ("conj", "xcomp") and tok.head.i != tok.i:  # "He smiled and said ...", "declined to say"
+        return _subject(tok.head)
+    return None
+
+
+def _cue_entry(tok: Token, lex: lexicons.Lexicons) -> tuple[str, Token | None] | None:
+    if tok.pos_ != "VERB":
+        return None
+    entries = lex.cues.get(tok.lemma_.lower())
+    if not entries:
+        return None
+    for kind, needed in entries:
+        if needed is None:
+            return kind, None
+        for child in tok.children:
+            if child.lower_ == needed or child.lemma_.lower() == needed:
+                return kind, child
+    return None
+
+
+def _kind_from_quotes(ctx: _Context, content: list[tuple[int, int]], cue_kind: str) -> AttributionKind:
+    covered = 0
+    total = 0
+    for s, e in content:
+        total += e - s
+        for q in ctx.quotes_in(s, e):
+            for qs, qe in q.pieces:
+                covered += max(0, min(e, qe) - max(s, qs))
+    if total and covered >= 0.9 * total:
+        return AttributionKind.direct
+    if covered > 0:
+        return AttributionKind.mixed
+    if cue_kind in ("belief", "intent"):
+        return AttributionKind.belief_or_intent
+    return AttributionKind.indirect
+
+
+def _quote_ranges(quotes: list[Quote]) -> list[tuple[int, int]]:
+    return [p for q in quotes for p in q.pieces]
+
+
+def verb_cues(ctx: _Context) -> list[Candidate]:
+    doc, lex = ctx.doc, ctx.lex
+    out: list[Candidate] = []
+    for tok in doc:
+        entry = _cue_entry(tok, lex)
+        if entry is None or ctx.in_quote(tok.idx):
+            continue
+        cue_kind, complement = entry
+        cue_toks = [tok] + ([complement] if complement is not None else [])
+        cue_toks += [c for c in tok.children if c.dep_ == "prt" and c not in cue_toks]
+        cue_range = (min(t.idx for t in cue_toks), max(t.idx + len(t.text) for t in cue_toks))
+        subj = _subject(tok)
+        sent = tok.sent
+        content_heads = [c for c in tok.children if c.dep_ in _CONTENT_DEPS and (complement is None or c.i != complement.i)]
+        if complement is not None:
+            content_heads += [c for c in complement.children if c.dep_ in _CONTENT_DEPS]
+        if cue_kind == "intent":
+            content_heads += [c for c in tok.children if c.dep_ in _INTENT_DEPS]
+        others = [c for c in tok.children if c.dep_ == "parataxis" and _cue_entry(c, lex) is not None]
+        content: list[tuple[int, int]] = []
+        rule = ""
+        if content_heads:
+            idx: set[int] = set()
+            for h in content_heads:
+                idx |= subtree_minus(h, others)
+            content = token_ranges(doc, idx)
+            rule = "verb+complement"
+        sent_quotes = [q for q in ctx.quotes_in(sent.start_char, sent.end_char) if not q.overlaps(*cue_range)]
+        if sent_quotes and (not content or all(any(q.overlaps(s, e) for q in sent_quotes) for s, e in content)):
+            # Quote(s) around the cue: the quoted words are the content, even when split by the cue.
+            outside = [r for r in content if not any(q.overlaps(*r) for q in sent_quotes)]
+            if not outside:
+                content = _quote_ranges(sent_quotes)
+                rule = "quote"
+        if not content and subj is not None and tok.dep_ in _SETOFF_DEPS and tok.head.i != tok.i:
+            # Parenthetical or postposed cue: the clause it interrupts is the content.
+            head = tok.head
+            exclude = [tok] + [c for c in head.children if c.dep_ == "parataxis" and _cue_entry(c, lex) is not None and c.i != tok.i]
+            content = token_ranges(doc, subtree_minus(head, exclude))
+            rule = "parenthetical"
+        if not content and subj is not None and tok.dep_ == "ROOT":
+            after = [t for t in doc[tok.i + 1 : sent.end] if not (t.is_punct or t.is_space)]
+            if not after and any(t.text == ":" for t in doc[tok.i + 1 : sent.end]):
+                para = ctx.paragraph_after(sent.end_char)
+                if para is not None:
+                    content = [para]
+                    rule = "colon-block"
+            elif not after:
+                # "..., he said." closing a paragraph: the quote or sentence before it.
+                prev_quotes = [q for q in ctx.quotes_in(ctx.paragraph_of(tok.idx)[0], sent.start_char) if q.end <= sent.start_char]
+                if prev_quotes:
+                    content = prev_quotes[-1].pieces
+                    rule = "quote-before"
+                else:
+                    set_off = [c for c in tok.children if c.dep_ in ("ccomp", "parataxis", "dep")]
+                    idx = set()
+                    for c in set_off:
+                        idx |= subtree_minus(c, [])
+                    content = token_ranges(doc, idx)
+                    rule = "postposed"
+        if not content:
+            continue
+        if subj is not None and any(ranges_overlap((subj.idx, subj.idx + 1), r) for r in content):
+            subj = None  # the "subject" is inside the content: parse went wrong, keep the cue unsourced
+        kind = _kind_from_quotes(ctx, content, cue_kind)
+        out.append(
+            Candidate(
+                kind=kind,
+                cue=cue_range,
+                content=content,
+                rule=f"{cue_kind}:{rule}",
+                source=_np(subj) if subj is not None and subj.lower_ not in _EXPLETIVES else None,
+                cue_token=tok,
+            )
+        )
+    return out
+
+
+def according_to(ctx: _Context) -> list[Candidate]:
+    doc = ctx.doc
+    out: list[Candidate] = []
+    for tok in doc:
+        if tok.lower_ != "according" or tok.i + 1 >= len(doc) or doc[tok.i + 1].lower_ != "to":
+            continue
+        to = doc[tok.i + 1]
+        pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
+        if pobj is None:
+            continue
+        phrase = subtree_minus(tok) | {to.i} | subtree_minus(to)
+        sent = tok.sent
+        head = tok.head
+        while head.dep_ == "conj" and head.head.i != head.i:
+            head = head.head
+        if head.dep_ == "ROOT" or head.i == tok.i:
+            idx = {t.i for t in sent} - phrase
+        else:
+            idx = subtree_minus(head) - phrase
+        content = token_ranges(doc, idx)
+        if not content:
+            continue
+        out.append(
+            Candidate(
+                kind=AttributionKind.according_to,
+                cue=(tok.idx, to.idx + len(to.text)),
+                content=content,
+                rule="according-to",
+                source=_np(pobj),
+                cue_token=tok,
+            )
+        )
+    return out
+
+
+def block_citations(ctx: _Context) -> list[Candidate]:
+    """A one-line paragraph "From the Washington Post:" relays the next paragraph verbatim."""
+    doc = ctx.doc
+    out: list[Candidate] = []
+    for sent in doc.sents:
+        words = [t for t in sent if not t.is_space]
+        if len(words) < 3 or len(words) > 12 or words[-1].text != ":" or words[0].lower_ not in _BLOCK_PREPS:
+            continue
+        para = ctx.paragraph_of(words[0].idx)
+        if para[1] > words[-1].idx + 1:
+            continue  # the colon does not end the paragraph
+        nxt = ctx.paragraph_after(words[-1].idx)
+        if nxt is None:
+            continue
+        prep = words[0]
+        pobj = next((c for c in prep.children if c.dep_ == "pobj"), None)
+        source = _np(pobj) if pobj is not None else doc[words[1].i : words[-1].i]
+        out.append(
+            Candidate(
+                kind=AttributionKind.direct,
+                cue=(prep.idx, prep.idx + len(prep.text)),
+                content=[nxt],
+                rule="block-citation",
+                source=source,
+                cue_token=prep,
+            )
+        )
+    return out
+
+
+RULES = (block_citations, according_to, verb_cues)
+
+
+def extract(doc: Doc, paragraphs: list[tuple[int, int]]) -> list[Candidate]:
+    lex = lexicons.load()
+    quotes = find_quotes(doc.text)
+    ctx = _Context(doc=doc, lex=lex, quotes=quotes, quote_starts=[q.start for q in quotes], paragraphs=paragraphs or [(0, len(doc.text))])
+    found: list[Candidate] = []
+    seen_cues: set[tuple[int, int]] = set()
+    for rule in RULES:
+        for cand in rule(ctx):
+            if cand.cue in seen_cues:
+                continue
+            seen_cues.add(cand.cue)
+            found.append(cand)
+    _cut_parentheticals(doc, found)
+    _attach_orphan_quotes(ctx, found)
+    found.sort(key=lambda c: c.cue[0])
+    return found
+
+
+def _cut_parentheticals(doc: Doc, found: list[Candidate]) -> None:
+    """Take "..., these people said, ..." out of every other content it interrupts: it is the
+    scaffolding of another attribution, not part of what was said."""
+    chunks = []
+    for c in found:
+        if c.cue_token is not None and c.rule.endswith(":parenthetical"):
+            tok = c.cue_token
+            chunks.append((c, {t.i for t in tok.subtree}, tok.idx))
+    if not chunks:
+        return
+    for c in found:
+        if c.rule.endswith((":quote", ":quote-before", "block-citation")):
+            continue
+        for other, idx, at in chunks:
+            if other is c or not any(s <= at < e for s, e in c.content):
+                continue
+            toks: set[int] = set()
+            for s, e in c.content:
+                span = doc.char_span(s, e, alignment_mode="expand")
+                if span is not None:
+                    toks |= {t.i for t in span}
+            c.content = token_ranges(doc, toks - idx, lead_that=False) or c.content
+
+
+def _attach_orphan_quotes(ctx: _Context, found: list[Candidate]) -> None:
+    """A quote no cue claims continues the speaker of the attribution just before it in the same
+    or the previous paragraph (the usual way a speaker keeps talking over several paragraphs)."""
+    claimed = [r for c in found for r in c.content]
+    for q in ctx.quotes:
+        if any(ranges_overlap(p, r) for p in q.pieces for r in claimed):
+            continue
+        para = ctx.paragraph_of(q.start)
+        prev_para = ctx.paragraph_of(max(0, para[0] - 3))
+        earlier = [c for c in found if c.cue[0] < q.start and c.cue[0] >= prev_para[0] and c.source is not None]
+        if not earlier or sum(e - s for s, e in q.pieces) < 20:
+            continue
+        speaker = max(earlier, key=lambda c: c.cue[0])
+        found.append(
+            Candidate(
+                kind=AttributionKind.direct,
+                cue=(q.start - 1, q.start),  # the opening quote mark stands in for the cue
+                content=list(q.pieces),
+                rule="quote-continuation",
+                source=speaker.source,
+                cue_token=None,
+            )
+        )

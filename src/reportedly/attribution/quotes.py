@@ -1,0 +1,79 @@
+"""Direct quotations found in the raw text, before any parsing.
+
+Newspaper convention for a quote that runs over several paragraphs: each new paragraph re-opens the
+quote mark and only the last one closes it. Such a quote is one :class:`Quote` with one piece per
+paragraph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+_OPEN = {"“", "«", "„"}
+_CLOSE = {"”", "»"}
+_STRAIGHT = '"'
+
+
+@dataclass
+class Quote:
+    pieces: list[tuple[int, int]] = field(default_factory=list)  # char ranges inside the marks
+
+    @property
+    def start(self) -> int:
+        return self.pieces[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.pieces[-1][1]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return any(s < end and start < e for s, e in self.pieces)
+
+
+def _is_open(text: str, i: int) -> bool:
+    ch = text[i]
+    if ch in _OPEN:
+        return True
+    if ch in _CLOSE:
+        return False
+    before = text[i - 1] if i > 0 else " "
+    return before.isspace() or before in "([{—–-:"
+
+
+def find_quotes(text: str, min_chars: int = 2) -> list[Quote]:
+    quotes: list[Quote] = []
+    current: Quote | None = None
+    piece_start = -1
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n" and current is not None and text.startswith("\n", i + 1 if i + 1 < n else i):
+            # Paragraph break inside an open quote: continue only if the next paragraph re-opens.
+            j = i
+            while j < n and text[j].isspace():
+                j += 1
+            if piece_start < i:
+                current.pieces.append((piece_start, i))
+            if j < n and (text[j] in _OPEN or text[j] == _STRAIGHT):
+                piece_start = j + 1
+                i = j + 1
+                continue
+            if current.pieces:
+                quotes.append(current)
+            current = None
+            i = j
+            continue
+        if ch in _OPEN or ch in _CLOSE or ch == _STRAIGHT:
+            if current is None and _is_open(text, i):
+                current = Quote()
+                piece_start = i + 1
+            elif current is not None and not (_is_open(text, i) and ch not in _CLOSE and ch != _STRAIGHT):
+                if i - piece_start >= min_chars or current.pieces:
+                    current.pieces.append((piece_start, i))
+                    quotes.append(current)
+                current = None
+        i += 1
+    if current is not None and piece_start < n:
+        current.pieces.append((piece_start, n))
+        quotes.append(current)
+    return [q for q in quotes if q.pieces and sum(e - s for s, e in q.pieces) >= min_chars]

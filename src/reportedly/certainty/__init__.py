@@ -1,0 +1,1 @@
+"""Certainty: hedge and negation cues, their scope, and each claim's certainty class."""

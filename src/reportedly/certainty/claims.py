@@ -1,0 +1,115 @@
+"""Claims: what is asserted, by whom (an attribution, or the outlet itself), and how firmly.
+
+- Each attribution yields one claim per sentence of its content; a sentence that carries the cue
+  of an attribution nested inside is left to that inner attribution (it is the inner source's
+  claim, relayed).
+- Each sentence outside every attribution is a claim of the outlet itself.
+- A sentence that is nothing but a hedge ("Probably.") hedges the claim of the sentence before.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Token
+
+from reportedly.certainty.hedges import FoundHedge, combine, governs
+from reportedly.model import Attribution, Certainty, Claim, Hedge, Span
+
+
+def _tokens_in(doc: Doc, ranges: list[tuple[int, int]]) -> list[Token]:
+    toks = []
+    for s, e in ranges:
+        span = doc.char_span(s, e, alignment_mode="expand")
+        if span is not None:
+            toks.extend(t for t in span if not t.is_space)
+    return toks
+
+
+def _roots(toks: list[Token]) -> set[int]:
+    inside = {t.i for t in toks}
+    return {t.i for t in toks if t.head.i not in inside or t.head.i == t.i}
+
+
+def build_claims(
+    doc: Doc,
+    attributions: list[Attribution],
+    cue_tokens: dict[str, Token | None],
+    found_hedges: list[FoundHedge],
+    hedges: list[Hedge],
+) -> list[Claim]:
+    claims: list[Claim] = []
+    covered: list[tuple[int, int]] = []
+    cue_starts = [a.cue.start for a in attributions]
+    hedge_at = {h.start_tok: (h, hm) for h, hm in zip(found_hedges, hedges, strict=True)}
+
+    def certainty_of(toks: list[Token], cue: Token | None) -> tuple[Certainty, list[str]]:
+        roots = _roots(toks)
+        inside = {t.i for t in toks}
+        kinds, ids = [], []
+        for tok_i, (fh, hm) in hedge_at.items():
+            tok = doc[tok_i]
+            on_claim = tok_i in inside and governs(tok, roots)
+            on_cue = cue is not None and (tok.head.i == cue.i or (tok.head.head.i == cue.i and tok.head.dep_ == "aux")) and tok_i not in inside
+            if on_claim or on_cue:
+                kinds.append(fh.kind)
+                ids.append(hm.id)
+        return combine(kinds), ids
+
+    def add(ranges: list[tuple[int, int]], attribution_id: str | None, cue: Token | None) -> None:
+        toks = _tokens_in(doc, ranges)
+        if not toks:
+            return
+        certainty, ids = certainty_of(toks, cue)
+        claims.append(
+            Claim(
+                id=f"c{len(claims) + 1}",
+                content=[Span(start=s, end=e, text=doc.text[s:e]) for s, e in ranges],
+                certainty=certainty,
+                hedge_ids=ids,
+                attribution_id=attribution_id,
+            )
+        )
+
+    sents = [s for s in doc.sents if any(not t.is_space for t in s)]
+    for a in attributions:
+        pieces = [(p.start, p.end) for p in a.content]
+        covered += pieces
+        cue = cue_tokens.get(a.id)
+        for sent in sents:
+            s0, s1 = sent.start_char, sent.end_char
+            parts = [(max(s, s0), min(e, s1)) for s, e in pieces if s < s1 and s0 < e]
+            parts = [(s, e) for s, e in parts if doc.text[s:e].strip()]
+            if not parts:
+                continue
+            nested = any(s0 <= c < s1 and any(s <= c < e for s, e in pieces) for c in cue_starts if c != a.cue.start)
+            if nested:
+                continue
+            parts = [_strip(doc.text, s, e) for s, e in parts]
+            add(parts, a.id, cue)
+
+    cue_ranges = [(a.cue.start, a.cue.end) for a in attributions]
+    previous: Claim | None = None
+    for sent in sents:
+        s0, s1 = sent.start_char, sent.end_char
+        if any(s < s1 and s0 < e for s, e in covered) or any(s0 <= c < s1 for c, _ in cue_ranges):
+            previous = None
+            continue
+        words = [t for t in sent if not (t.is_punct or t.is_space)]
+        if not words:
+            continue
+        if not any(t.pos_ in ("VERB", "AUX") for t in words):
+            aside = [hedge_at[t.i] for t in words if t.i in hedge_at]
+            if previous is not None and aside and len(words) <= 2:
+                previous.hedge_ids += [hm.id for _, hm in aside]
+                previous.certainty = combine([previous.certainty] + [fh.kind for fh, _ in aside])
+            continue
+        add([_strip(doc.text, words[0].idx, words[-1].idx + len(words[-1].text))], None, None)
+        previous = claims[-1]
+    return claims
+
+
+def _strip(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e

@@ -1,0 +1,211 @@
+"""The data model: the one contract between ingestion, analysers and interfaces.
+
+Every span carries character offsets into ``Article.text`` (``text[start:end] == span.text``),
+so any consumer can highlight, export or re-align without re-tokenising.
+
+The JSON schema is generated from these types (``reportedly schema``) and versioned by
+``SCHEMA_VERSION``: bump the minor part for additive changes, the major part for anything that
+would break a reader of stored reports.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0.0"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Span(_Model):
+    """A stretch of the article text, ``[start, end)`` in characters."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: Span) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+
+class ArticleMeta(_Model):
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    site_name: str | None = None
+    url: str | None = None
+    outlet: str | None = Field(
+        default=None, description="Publishing outlet: given explicitly, or the site name, or the URL's domain."
+    )
+    language: str = "en"
+    source_format: str = Field(default="text", description="text or html")
+
+
+class Article(_Model):
+    id: str = Field(description="Content hash of the text (sha256, hex, first 16 chars).")
+    text: str
+    meta: ArticleMeta = Field(default_factory=ArticleMeta)
+    paragraphs: list[Span] = Field(default_factory=list)
+
+
+class EntityKind(str, Enum):
+    person = "person"
+    organisation = "organisation"
+    outlet = "outlet"
+    place = "place"
+    role = "role"
+    document = "document"
+    group = "group"
+
+
+class Entity(_Model):
+    id: str
+    name: str = Field(description="Canonical name: the fullest form seen in the article.")
+    kind: EntityKind
+    titles: list[str] = Field(default_factory=list, description="Roles seen with the name, e.g. 'attorney general'.")
+    mentions: list[Span] = Field(default_factory=list)
+
+
+class SourceKind(str, Enum):
+    person = "person"
+    organisation = "organisation"
+    outlet = "outlet"
+    role = "role"
+    document = "document"
+    anonymous = "anonymous"
+    unresolved = "unresolved"
+
+
+class Source(_Model):
+    """Who an attribution is credited to, after resolving pronouns and descriptions."""
+
+    id: str
+    kind: SourceKind
+    name: str = Field(description="Entity name, or the descriptor of an anonymous group.")
+    entity_id: str | None = None
+    anonymous: bool = False
+    descriptor: str | None = Field(
+        default=None, description="For anonymous or role sources: e.g. 'people close to the White House'."
+    )
+    count: int | None = Field(default=None, description="Group size when the text states it ('two people' -> 2).")
+    mentions: list[Span] = Field(default_factory=list)
+
+
+class AttributionKind(str, Enum):
+    direct = "direct"
+    mixed = "mixed"
+    indirect = "indirect"
+    according_to = "according-to"
+    belief_or_intent = "belief-or-intent"
+
+
+class Attribution(_Model):
+    id: str
+    kind: AttributionKind
+    source: Span | None = Field(description="The source mention as written ('these people'); None when implicit.")
+    cue: Span
+    content: list[Span] = Field(description="Content pieces in text order; several when a quote is split or a parenthetical is cut out.")
+    source_id: str | None = Field(default=None, description="Resolved Source.id.")
+    parent_id: str | None = Field(default=None, description="The attribution this one is relayed through (chains).")
+    rule: str = Field(default="", description="Which rule found it, for error analysis.")
+
+    @property
+    def content_text(self) -> str:
+        return " … ".join(p.text for p in self.content)
+
+    @property
+    def content_start(self) -> int:
+        return self.content[0].start
+
+    @property
+    def content_end(self) -> int:
+        return self.content[-1].end
+
+
+class Certainty(str, Enum):
+    certain = "certain"
+    probable = "probable"
+    possible = "possible"
+    unknown = "unknown"
+    negated = "negated"
+
+
+class Hedge(_Model):
+    id: str
+    cue: Span
+    kind: Certainty = Field(description="The certainty class this cue signals on its own.")
+    scope: Span | None = Field(default=None, description="The clause the cue governs.")
+
+
+class Claim(_Model):
+    id: str
+    content: list[Span]
+    certainty: Certainty
+    hedge_ids: list[str] = Field(default_factory=list)
+    attribution_id: str | None = Field(default=None, description="Supporting attribution; None means the outlet itself.")
+
+
+class Voice(str, Enum):
+    reporting = "reporting"
+    opinion = "opinion"
+
+
+class VoiceSpan(_Model):
+    sentence: Span
+    voice: Voice
+    score: float = Field(description="Opinion evidence; the sentence is opinion at >= 1.0.")
+    cues: list[Span] = Field(default_factory=list, description="Evaluative words or marks that raised the score.")
+
+
+class Report(_Model):
+    schema_version: str = SCHEMA_VERSION
+    reportedly_version: str = ""
+    pipeline: str = Field(default="", description="spaCy pipeline name and version used.")
+    article: Article
+    entities: list[Entity] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    attributions: list[Attribution] = Field(default_factory=list)
+    hedges: list[Hedge] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    voice: list[VoiceSpan] = Field(default_factory=list)
+
+    # Convenience look-ups: reports are small, so linear scans keep the model plain data.
+    def source(self, source_id: str | None) -> Source | None:
+        return next((s for s in self.sources if s.id == source_id), None)
+
+    def attribution(self, attribution_id: str | None) -> Attribution | None:
+        return next((a for a in self.attributions if a.id == attribution_id), None)
+
+    def chain(self, attribution: Attribution) -> list[str]:
+        """Relay chain as source names, outermost first: [publishing outlet, cited outlet, ..., this source]."""
+        names: list[str] = []
+        seen: set[str] = set()
+        node: Attribution | None = attribution
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            src = self.source(node.source_id)
+            names.append(src.name if src else (node.source.text if node.source else "?"))
+            node = self.attribution(node.parent_id)
+        names.append(self.article.meta.outlet or "this outlet")
+        return list(reversed(names))
+
+    def claim_for(self, attribution: Attribution) -> Claim | None:
+        return next((c for c in self.claims if c.attribution_id == attribution.id), None)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Report.model_json_schema()
+    schema["$id"] = f"https://reportedly.dev/schema/report-{SCHEMA_VERSION}.json"
+    schema["version"] = SCHEMA_VERSION
+    return schema

@@ -1,0 +1,129 @@
+"""The analyser: one spaCy pass per article, then each analyser on the parsed doc.
+
+Order matters and is fixed here: entities -> attributions (+ source resolution, chains) ->
+hedges -> claims (certainty) -> voice. Each step reads only the doc and what came before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from spacy.language import Language
+from spacy.tokens import Doc, Token
+
+from reportedly import __version__
+from reportedly.attribution.extractor import Candidate, extract
+from reportedly.attribution.sources import Resolver
+from reportedly.certainty.claims import build_claims
+from reportedly.certainty.hedges import find_hedges
+from reportedly.model import Article, Attribution, Hedge, Report, Span
+from reportedly.pipeline.entities import find_entities
+from reportedly.pipeline.nlp import load_nlp, pipeline_label
+from reportedly.voice.tagger import tag_voice
+
+
+class Analyzer:
+    """Holds the loaded pipeline; reuse one instance for many articles."""
+
+    def __init__(self, model: str | None = None, *, nlp: Language | None = None, batch_size: int = 32) -> None:
+        self.nlp = nlp if nlp is not None else load_nlp(model)
+        self.batch_size = batch_size
+        self.label = pipeline_label(self.nlp)
+
+    def analyze(self, article: Article) -> Report:
+        return self.report(article, self.nlp(article.text))
+
+    def analyze_many(self, articles: Iterable[Article]) -> Iterator[Report]:
+        """Batched with ``nlp.pipe``; yields reports in input order."""
+        pending: list[Article] = []
+
+        def texts() -> Iterator[str]:
+            for art in articles:
+                pending.append(art)
+                yield art.text
+
+        for doc in self.nlp.pipe(texts(), batch_size=self.batch_size):
+            yield self.report(pending.pop(0), doc)
+
+    def report(self, article: Article, doc: Doc) -> Report:
+        text = article.text
+        paragraphs = [(p.start, p.end) for p in article.paragraphs] or [(0, len(text))]
+        ents = find_entities(doc)
+        candidates = extract(doc, paragraphs)
+        resolver = Resolver(ents)
+        attributions, cue_tokens = _attributions(candidates, resolver, text)
+        found_hedges = find_hedges(doc)
+        hedges = [
+            Hedge(
+                id=f"h{i + 1}",
+                cue=Span(start=h.start, end=h.end, text=text[h.start : h.end]),
+                kind=h.kind,
+                scope=Span(start=h.scope[0], end=h.scope[1], text=text[h.scope[0] : h.scope[1]]),
+            )
+            for i, h in enumerate(found_hedges)
+        ]
+        claims = build_claims(doc, attributions, cue_tokens, found_hedges, hedges)
+        voice = tag_voice(
+            doc,
+            [(p.start, p.end) for a in attributions for p in a.content],
+            [(a.cue.start, a.cue.end) for a in attributions],
+            paragraphs,
+        )
+        return Report(
+            reportedly_version=__version__,
+            pipeline=self.label,
+            article=article,
+            entities=ents.entities,
+            sources=resolver.sources,
+            attributions=attributions,
+            hedges=hedges,
+            claims=claims,
+            voice=voice,
+        )
+
+
+def _attributions(candidates: list[Candidate], resolver: Resolver, text: str) -> tuple[list[Attribution], dict[str, Token | None]]:
+    def span(r: tuple[int, int]) -> Span:
+        return Span(start=r[0], end=r[1], text=text[r[0] : r[1]])
+
+    # Resolve in text order of the source mention so anaphora look back at what a reader has seen.
+    order = sorted(range(len(candidates)), key=lambda k: (candidates[k].source.start_char if candidates[k].source is not None else candidates[k].cue[0]))
+    source_ids: dict[int, str | None] = {}
+    for k in order:
+        c = candidates[k]
+        source_ids[k] = resolver.resolve(c.source).id if c.source is not None else None
+
+    attributions: list[Attribution] = []
+    cue_tokens: dict[str, Token | None] = {}
+    for k, c in enumerate(candidates):
+        aid = f"a{k + 1}"
+        attributions.append(
+            Attribution(
+                id=aid,
+                kind=c.kind,
+                source=span((c.source.start_char, c.source.end_char)) if c.source is not None else None,
+                cue=span(c.cue),
+                content=[span(r) for r in c.content],
+                source_id=source_ids[k],
+                rule=c.rule,
+            )
+        )
+        cue_tokens[aid] = c.cue_token
+    _link_parents(attributions)
+    return attributions, cue_tokens
+
+
+def _link_parents(attributions: list[Attribution]) -> None:
+    """An attribution whose cue lies inside another's content is relayed through it; the
+    innermost (shortest) such content is the parent."""
+    for a in attributions:
+        best: tuple[int, Attribution] | None = None
+        for b in attributions:
+            if b is a:
+                continue
+            if any(p.start <= a.cue.start < p.end for p in b.content):
+                size = sum(p.end - p.start for p in b.content)
+                if best is None or size < best[0]:
+                    best = (size, b)
+        a.parent_id = best[1].id if best else None
+

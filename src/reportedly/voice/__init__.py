@@ -1,0 +1,1 @@
+"""Voice: each sentence as the outlet's reporting or its own opinion."""

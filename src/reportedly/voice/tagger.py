@@ -1,0 +1,126 @@
+"""Voice v1: is a sentence the outlet reporting, or the outlet's own opinion?
+
+Evidence for opinion, summed per sentence (weights in ``lexicons/opinion.tsv`` and below):
+evaluative words and phrases; the writer addressing or including the reader ("Hold me?");
+questions and exclamations in the writer's own voice; verbless asides ("Probably.", "Which is a
+bad thing."). Words inside quotation marks or inside an attribution's content are someone else's
+voice and do not count; a sentence carrying an attribution cue is reporting.
+
+A paragraph that is mostly opinion pulls its short unattributed sentences along: a closing
+"Soon there will be no one left." reads as comment beside "Which is a bad thing. Probably."
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+from spacy.tokens import Span as TokSpan
+
+from reportedly import lexicons
+from reportedly.model import Span, Voice, VoiceSpan
+
+THRESHOLD = 1.0
+_PERSONAL = {"i", "me", "my", "mine", "we", "us", "our", "ours", "you", "your", "yours"}
+_W_PERSONAL = 0.6
+_W_QUESTION = 0.5
+_W_EXCLAIM = 0.5
+_W_ASIDE = 1.0  # a verbless sentence that is only a hedge or evaluation
+_W_RELATIVE_FRAGMENT = 0.5  # "Which is ..." standing alone comments on what came before
+_SHORT_WORDS = 12
+
+
+@dataclass
+class _Scored:
+    sent: TokSpan
+    score: float
+    cues: list[tuple[int, int]]
+    attributed: bool
+
+
+def tag_voice(
+    doc: Doc,
+    attributed_ranges: list[tuple[int, int]],
+    cue_ranges: list[tuple[int, int]],
+    paragraphs: list[tuple[int, int]],
+) -> list[VoiceSpan]:
+    lex = lexicons.load()
+    scored: list[_Scored] = []
+    lowers = [t.lower_ for t in doc]
+    for sent in doc.sents:
+        words = [t for t in sent if not t.is_space]
+        if not words:
+            continue
+        s0, s1 = words[0].idx, words[-1].idx + len(words[-1].text)
+        has_cue = any(s0 <= c0 < s1 for c0, _ in cue_ranges)
+        covered = sum(max(0, min(s1, e) - max(s0, s)) for s, e in attributed_ranges)
+        attributed = has_cue or covered >= 0.5 * (s1 - s0)
+
+        def voiced(i: int) -> bool:
+            c = doc[i].idx
+            return not any(s <= c < e for s, e in attributed_ranges) and not doc[i].is_space
+
+        score = 0.0
+        cues: list[tuple[int, int]] = []
+        i = sent.start
+        while i < sent.end:
+            hit = 0
+            for size in range(min(lex.opinion_max_len, sent.end - i), 0, -1):
+                w = lex.opinion.get(tuple(lowers[i : i + size]))
+                if w is not None and voiced(i):
+                    score += w
+                    cues.append((doc[i].idx, doc[i + size - 1].idx + len(doc[i + size - 1].text)))
+                    hit = size
+                    break
+            i += max(hit, 1)
+        personal = [t for t in words if t.lower_ in _PERSONAL and t.pos_ == "PRON" and voiced(t.i)]
+        if personal:
+            score += _W_PERSONAL
+            cues += [(t.idx, t.idx + len(t.text)) for t in personal[:1]]
+        last = words[-1]
+        if last.text == "?" and voiced(last.i):
+            score += _W_QUESTION
+            cues.append((last.idx, last.idx + 1))
+        if last.text == "!" and voiced(last.i):
+            score += _W_EXCLAIM
+            cues.append((last.idx, last.idx + 1))
+        content_words = [t for t in words if not t.is_punct]
+        has_verb = any(t.pos_ in ("VERB", "AUX") for t in content_words)
+        if not has_verb and 0 < len(content_words) <= 3 and all(t.pos_ in ("ADV", "INTJ", "ADJ") for t in content_words):
+            score += _W_ASIDE
+            cues.append((content_words[0].idx, content_words[-1].idx + len(content_words[-1].text)))
+        if content_words and content_words[0].lower_ == "which" and content_words[0].is_title:
+            score += _W_RELATIVE_FRAGMENT
+        if attributed:
+            score = 0.0
+            cues = []
+        scored.append(_Scored(sent, score, cues, attributed))
+
+    _smooth_paragraphs(scored, paragraphs)
+    out = []
+    for sc in scored:
+        words = [t for t in sc.sent if not t.is_space]
+        s0, s1 = words[0].idx, words[-1].idx + len(words[-1].text)
+        out.append(
+            VoiceSpan(
+                sentence=Span(start=s0, end=s1, text=doc.text[s0:s1]),
+                voice=Voice.opinion if sc.score >= THRESHOLD else Voice.reporting,
+                score=round(sc.score, 3),
+                cues=[Span(start=a, end=b, text=doc.text[a:b]) for a, b in sc.cues],
+            )
+        )
+    return out
+
+
+def _smooth_paragraphs(scored: list[_Scored], paragraphs: list[tuple[int, int]]) -> None:
+    for p0, p1 in paragraphs:
+        members = [sc for sc in scored if p0 <= sc.sent.start_char < p1]
+        if len(members) < 2:
+            continue
+        opinion = sum(1 for sc in members if sc.score >= THRESHOLD)
+        if opinion * 2 < len(members) or opinion == 0:
+            continue
+        for sc in members:
+            n_words = sum(1 for t in sc.sent if not (t.is_punct or t.is_space))
+            if sc.score < THRESHOLD and not sc.attributed and n_words <= _SHORT_WORDS:
+                sc.score = THRESHOLD
