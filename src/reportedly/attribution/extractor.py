@@ -327,7 +327,7 @@ def _attach_orphan_quotes(ctx: _Context, found: list[Candidate]) -> None:
         para = ctx.paragraph_of(q.start)
         prev_para = ctx.paragraph_of(max(0, para[0] - 3))
         earlier = [c for c in found if c.cue[0] < q.start and c.cue[0] >= prev_para[0] and c.source is not None]
-        if not earlier or sum(e - s for s, e in q.pieces) < 20:
+        if not earlier or sum(e - s for s, e in q.pieces) < 8:
             continue
         speaker = max(earlier, key=lambda c: c.cue[0])
         found.append(

@@ -8,13 +8,18 @@ from spacy.tokens import Doc, Token
 
 _EDGE_DROP = {",", ";", ":", "—", "–", "-", "(", ")", "“", "”", '"', "'", "‘", "’", "and", "but"}
 _LEAD_DROP = {"that"}
+_FINAL = {".", "!", "?"}  # the sentence's full stop belongs to the sentence, not to what was said
 
 
 def _trim_run(doc: Doc, run: list[int], lead_that: bool) -> tuple[int, int] | None:
     lo, hi = 0, len(run)
     while lo < hi and (doc[run[lo]].is_space or doc[run[lo]].text in _EDGE_DROP or (lead_that and doc[run[lo]].lower_ in _LEAD_DROP and doc[run[lo]].dep_ == "mark")):
         lo += 1
-    while hi > lo and (doc[run[hi - 1]].is_space or doc[run[hi - 1]].text in _EDGE_DROP):
+    while hi > lo and (
+        doc[run[hi - 1]].is_space
+        or doc[run[hi - 1]].text in _EDGE_DROP
+        or (doc[run[hi - 1]].text in _FINAL and doc[run[hi - 1]].is_sent_end)
+    ):
         hi -= 1
     if lo >= hi:
         return None

@@ -50,7 +50,7 @@ def find_hedges(doc: Doc) -> list[FoundHedge]:
                 out.append(_make(doc, i, i + size, Certainty(kind)))
                 matched = size
                 break
-        if not matched and (doc[i].dep_ in _NEG_DEPS or lowers[i] == "never"):
+        if not matched and doc[i].dep_ in _NEG_DEPS:
             out.append(_make(doc, i, i + 1, Certainty.negated))
             matched = 1
         i += max(matched, 1)
