@@ -19,9 +19,9 @@ demo: $(STAMP)
 	$(BIN)/reportedly analyze $(SAMPLE) --outlet Slate
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -108,6 +108,16 @@ def _cue_entry(tok: Token, lex: lexicons.Lexicons) -> tuple[str, Token | None] |
     return None
 
 
+def _is_postposed_cue(head: Token, verb: Token, lex: lexicons.Lexicons) -> bool:
+    return (
+        head.i > verb.i
+        and _cue_entry(head, lex) is not None
+        and any(c.dep_ in _SUBJ for c in head.children)
+        and head.left_edge.i > 0
+        and head.doc[head.left_edge.i - 1].text == ","
+    )
+
+
 def _kind_from_quotes(ctx: _Context, content: list[tuple[int, int]], cue_kind: str) -> AttributionKind:
     covered = 0
     total = 0
@@ -163,7 +173,14 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
             if not outside:
                 content = _quote_ranges(sent_quotes)
                 rule = "quote"
-        if not content and subj is not None and tok.dep_ in _SETOFF_DEPS and tok.head.i != tok.i:
+        if (
+            not content
+            and subj is not None
+            and cue_kind in ("speech", "report")
+            and tok.dep_ in _SETOFF_DEPS
+            and tok.head.i != tok.i
+            and not any(c.dep_ in ("dobj", "dative") for c in tok.children)
+        ):
             # Parenthetical or postposed cue: the clause it interrupts is the content.
             head = tok.head
             exclude = [tok] + [c for c in head.children if c.dep_ == "parataxis" and _cue_entry(c, lex) is not None and c.i != tok.i]

@@ -29,6 +29,7 @@ DEFAULT_MAX_BYTES = 5_000_000
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|article|div|p|meta|title|section|main)\b", re.I | re.S)
 _WORD = re.compile(r"[^\W\d_]+", re.U)
 _PARA_SPLIT = re.compile(r"\n\s*\n")
+_MIN_BODY_WORDS = 8  # less than this from an HTML page is a menu or a footer, not an article
 
 # Function words cover ~40% of English running text; other languages score near zero on them.
 _EN_FUNCTION_WORDS = frozenset(
@@ -100,7 +101,7 @@ def _extract_html(html: str, url: str | None, name: str) -> tuple[str, ArticleMe
 
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     body = getattr(doc, "text", None) if doc is not None else None
-    if not body or not body.strip():
+    if not body or len(_WORD.findall(body)) < _MIN_BODY_WORDS:
         raise NoArticleBodyError(f"{name}: no article text found in the HTML (navigation or boilerplate only)")
     paragraphs = [p.strip() for p in body.split("\n") if p.strip()]
     meta = ArticleMeta(

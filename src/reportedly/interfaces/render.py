@@ -135,7 +135,10 @@ def render(report: Report, console: Console) -> None:
     if report.hedges:
         console.print(hedge_table(report))
         console.print()
-    console.print(voice_table(report))
+    if any(v.voice == Voice.opinion for v in report.voice):
+        console.print(voice_table(report))
+    else:
+        console.print(Text("No opinion sentences: the outlet's own voice is reporting throughout.", style="dim"))
     n_anon = sum(1 for s in report.sources if s.anonymous)
     console.print(
         Text(

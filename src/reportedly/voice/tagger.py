@@ -6,7 +6,7 @@ questions and exclamations in the writer's own voice; verbless asides ("Probably
 bad thing."). Words inside quotation marks or inside an attribution's content are someone else's
 voice and do not count; a sentence carrying an attribution cue is reporting.
 
-A paragraph that is mostly opinion pulls its short unattributed sentences along: a closing
+A paragraph of three or more sentences that is mostly opinion pulls its short unattributed sentences along: a closing
 "Soon there will be no one left." reads as comment beside "Which is a bad thing. Probably."
 """
 
@@ -115,7 +115,7 @@ def tag_voice(
 def _smooth_paragraphs(scored: list[_Scored], paragraphs: list[tuple[int, int]]) -> None:
     for p0, p1 in paragraphs:
         members = [sc for sc in scored if p0 <= sc.sent.start_char < p1]
-        if len(members) < 2:
+        if len(members) < 3:
             continue
         opinion = sum(1 for sc in members if sc.score >= THRESHOLD)
         if opinion * 2 < len(members) or opinion == 0:

@@ -1,0 +1,118 @@
+"""Attribution rules on short hand-written cases."""
+
+from __future__ import annotations
+
+from conftest import analyze
+
+from reportedly.model import AttributionKind, Report, SourceKind
+
+
+def _one(report: Report):
+    assert len(report.attributions) == 1, [a.cue.text for a in report.attributions]
+    return report.attributions[0]
+
+
+def test_no_attribution() -> None:
+    r = analyze("The bridge reopened on Monday after three weeks of repairs. Traffic was light in the morning.")
+    assert r.attributions == []
+    assert [c.attribution_id for c in r.claims] == [None, None]  # both are the outlet's own claims
+
+
+def test_quote_split_around_the_cue() -> None:
+    r = analyze("“We will win this fight,” the senator said, “and we will win it soon.”")
+    a = _one(r)
+    assert a.kind == AttributionKind.direct
+    assert a.cue.text == "said" and a.source.text == "the senator"
+    assert [p.text for p in a.content] == ["We will win this fight,", "and we will win it soon."]
+
+
+def test_quote_across_paragraphs() -> None:
+    text = "“This is the first paragraph of a long quote.\n\n“And this is the second paragraph,” said Maria Lopez, the mayor."
+    a = _one(analyze(text))
+    assert a.kind == AttributionKind.direct
+    assert [p.text for p in a.content] == ["This is the first paragraph of a long quote.", "And this is the second paragraph,"]
+    assert a.source.text.startswith("Maria Lopez")
+
+
+def test_nested_quotes_stay_inside_the_outer_quote() -> None:
+    r = analyze("“He told me ‘never again’ and meant it,” Smith said.")
+    a = _one(r)
+    assert a.kind == AttributionKind.direct
+    assert a.content_text == "He told me ‘never again’ and meant it,"
+    assert r.source(a.source_id).name == "Smith"
+
+
+def test_paragraph_final_he_said_resolves_to_the_person() -> None:
+    text = "Senator Elizabeth Warren spoke to reporters on Tuesday.\n\nThe bill is flawed and will fail in the Senate, she said."
+    a = _one(analyze(text))
+    assert a.content_text == "The bill is flawed and will fail in the Senate"
+    assert a.source.text == "she"
+
+
+def test_paragraph_final_said_after_a_multi_sentence_quote() -> None:
+    r = analyze("“The plan is dead. Nobody in this building wants it,” Warren said.")
+    a = _one(r)
+    assert a.kind == AttributionKind.direct
+    assert a.content_text == "The plan is dead. Nobody in this building wants it,"
+
+
+def test_pronoun_source_resolves_to_the_last_person() -> None:
+    r = analyze("Senator Elizabeth Warren said on Tuesday that the bill was flawed. She added that it would fail.")
+    first, second = r.attributions
+    assert first.source_id == second.source_id
+    assert r.source(second.source_id).name == "Elizabeth Warren"
+    assert r.source(second.source_id).kind == SourceKind.person
+
+
+def test_parenthetical_cue_is_cut_out_of_the_content() -> None:
+    a = _one(analyze("The economy, the minister said, is stronger than ever."))
+    assert [p.text for p in a.content] == ["The economy", "is stronger than ever"]
+
+
+def test_anonymous_group_count_and_anaphora() -> None:
+    r = analyze(
+        "Two officials who spoke on condition of anonymity said the deal may collapse. "
+        "The officials added that talks would not resume."
+    )
+    first, second = r.attributions
+    src = r.source(first.source_id)
+    assert src.anonymous and src.count == 2 and src.descriptor == "officials"
+    assert second.source_id == first.source_id
+
+
+def test_according_to_anonymous_people() -> None:
+    r = analyze("The president wants to cut taxes, according to three people familiar with the plan.")
+    acc = next(a for a in r.attributions if a.kind == AttributionKind.according_to)
+    src = r.source(acc.source_id)
+    assert src.anonymous and src.count == 3 and src.descriptor == "people familiar with the plan"
+    assert acc.content_text == "The president wants to cut taxes"
+    wants = next(a for a in r.attributions if a.cue.text == "wants")
+    assert wants.kind == AttributionKind.belief_or_intent and wants.parent_id == acc.id
+
+
+def test_document_and_role_sources() -> None:
+    r = analyze("The report found that emissions rose sharply. A White House spokesman said the figures were wrong.")
+    found, said = r.attributions
+    assert r.source(found.source_id).kind == SourceKind.document
+    spokesman = r.source(said.source_id)
+    assert spokesman.kind == SourceKind.role and not spokesman.anonymous
+
+
+def test_definite_description_resolves_to_recent_person() -> None:
+    r = analyze("Jeff Sessions left the Senate in February. The former senator said he had no regrets.")
+    a = _one(r)
+    assert r.source(a.source_id).name == "Jeff Sessions"
+
+
+def test_outlet_block_citation_relays_next_paragraph() -> None:
+    text = (
+        "The story broke overnight.\n\nFrom Reuters:\n\n"
+        "The company will cut 500 jobs, two executives said.\n\nShares fell after the announcement."
+    )
+    r = analyze(text)
+    block = next(a for a in r.attributions if a.rule == "block-citation")
+    assert r.source(block.source_id).name == "Reuters"
+    assert block.content_text == "The company will cut 500 jobs, two executives said."
+    inner = next(a for a in r.attributions if a.cue.text == "said")
+    assert inner.parent_id == block.id
+    assert r.chain(inner) == ["this outlet", "Reuters", "executives"]
