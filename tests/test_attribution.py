@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import analyze
-
 from reportedly.model import AttributionKind, Report, SourceKind
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import analyze
 
+from conftest import analyze
 from reportedly.model import Certainty
 
 

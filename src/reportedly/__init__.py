@@ -1,8 +1,8 @@
 """reportedly: who claims what in the news, through whom, and how firmly.
 
-    >>> import reportedly
-    >>> report = reportedly.analyze("Officials said the bridge would reopen, according to Reuters.")
-    >>> [a.kind.value for a in report.attributions]
+>>> import reportedly
+>>> report = reportedly.analyze("Officials said the bridge would reopen, according to Reuters.")
+>>> [a.kind.value for a in report.attributions]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-from reportedly.model import SCHEMA_VERSION, Article, Report  # noqa: E402
+from reportedly.model import SCHEMA_VERSION, Article, Report
 
 if TYPE_CHECKING:
     from reportedly.pipeline.analyzer import Analyzer
@@ -37,7 +37,9 @@ def _as_article(item: str | Article, url: str | None, outlet: str | None) -> Art
     return read_string(item, url=url, outlet=outlet)
 
 
-def analyze(text_or_html: str | Article, *, url: str | None = None, outlet: str | None = None, model: str | None = None) -> Report:
+def analyze(
+    text_or_html: str | Article, *, url: str | None = None, outlet: str | None = None, model: str | None = None
+) -> Report:
     """Analyse one article given as plain text, HTML, or an :class:`Article`.
 
     Raises :class:`reportedly.errors.InputError` (with a one-line message) for input that is not
@@ -46,8 +48,6 @@ def analyze(text_or_html: str | Article, *, url: str | None = None, outlet: str 
     return get_analyzer(model).analyze(_as_article(text_or_html, url, outlet))
 
 
-def analyze_many(
-    items: Iterable[str | Article], *, outlet: str | None = None, model: str | None = None
-) -> Iterator[Report]:
+def analyze_many(items: Iterable[str | Article], *, outlet: str | None = None, model: str | None = None) -> Iterator[Report]:
     """Analyse many articles in batches (one ``nlp.pipe`` stream); yields reports in order."""
     return get_analyzer(model).analyze_many(_as_article(i, None, outlet) for i in items)

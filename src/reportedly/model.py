@@ -10,7 +10,7 @@ would break a reader of stored reports.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,7 +56,7 @@ class Article(_Model):
     paragraphs: list[Span] = Field(default_factory=list)
 
 
-class EntityKind(str, Enum):
+class EntityKind(StrEnum):
     person = "person"
     organisation = "organisation"
     outlet = "outlet"
@@ -74,7 +74,7 @@ class Entity(_Model):
     mentions: list[Span] = Field(default_factory=list)
 
 
-class SourceKind(str, Enum):
+class SourceKind(StrEnum):
     person = "person"
     organisation = "organisation"
     outlet = "outlet"
@@ -99,7 +99,7 @@ class Source(_Model):
     mentions: list[Span] = Field(default_factory=list)
 
 
-class AttributionKind(str, Enum):
+class AttributionKind(StrEnum):
     direct = "direct"
     mixed = "mixed"
     indirect = "indirect"
@@ -112,7 +112,9 @@ class Attribution(_Model):
     kind: AttributionKind
     source: Span | None = Field(description="The source mention as written ('these people'); None when implicit.")
     cue: Span
-    content: list[Span] = Field(description="Content pieces in text order; several when a quote is split or a parenthetical is cut out.")
+    content: list[Span] = Field(
+        description="Content pieces in text order; several when a quote is split or a parenthetical is cut out."
+    )
     source_id: str | None = Field(default=None, description="Resolved Source.id.")
     parent_id: str | None = Field(default=None, description="The attribution this one is relayed through (chains).")
     rule: str = Field(default="", description="Which rule found it, for error analysis.")
@@ -130,7 +132,7 @@ class Attribution(_Model):
         return self.content[-1].end
 
 
-class Certainty(str, Enum):
+class Certainty(StrEnum):
     certain = "certain"
     probable = "probable"
     possible = "possible"
@@ -153,7 +155,7 @@ class Claim(_Model):
     attribution_id: str | None = Field(default=None, description="Supporting attribution; None means the outlet itself.")
 
 
-class Voice(str, Enum):
+class Voice(StrEnum):
     reporting = "reporting"
     opinion = "opinion"
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 from spacy.tokens import Span as TokSpan
-from spacy.tokens import Token
 
 from reportedly import lexicons
 from reportedly.attribution.quotes import Quote, find_quotes
@@ -183,7 +182,9 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
         ):
             # Parenthetical or postposed cue: the clause it interrupts is the content.
             head = tok.head
-            exclude = [tok] + [c for c in head.children if c.dep_ == "parataxis" and _cue_entry(c, lex) is not None and c.i != tok.i]
+            exclude = [tok] + [
+                c for c in head.children if c.dep_ == "parataxis" and _cue_entry(c, lex) is not None and c.i != tok.i
+            ]
             content = token_ranges(doc, subtree_minus(head, exclude))
             rule = "parenthetical"
         if not content and subj is not None and tok.dep_ == "ROOT":
@@ -195,7 +196,9 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
                     rule = "colon-block"
             elif not after:
                 # "..., he said." closing a paragraph: the quote or sentence before it.
-                prev_quotes = [q for q in ctx.quotes_in(ctx.paragraph_of(tok.idx)[0], sent.start_char) if q.end <= sent.start_char]
+                prev_quotes = [
+                    q for q in ctx.quotes_in(ctx.paragraph_of(tok.idx)[0], sent.start_char) if q.end <= sent.start_char
+                ]
                 if prev_quotes:
                     content = prev_quotes[-1].pieces
                     rule = "quote-before"
@@ -239,10 +242,7 @@ def according_to(ctx: _Context) -> list[Candidate]:
         head = tok.head
         while head.dep_ == "conj" and head.head.i != head.i:
             head = head.head
-        if head.dep_ == "ROOT" or head.i == tok.i:
-            idx = {t.i for t in sent} - phrase
-        else:
-            idx = subtree_minus(head) - phrase
+        idx = {t.i for t in sent} - phrase if head.dep_ == "ROOT" or head.i == tok.i else subtree_minus(head) - phrase
         content = token_ranges(doc, idx)
         if not content:
             continue
@@ -295,7 +295,9 @@ RULES = (block_citations, according_to, verb_cues)
 def extract(doc: Doc, paragraphs: list[tuple[int, int]]) -> list[Candidate]:
     lex = lexicons.load()
     quotes = find_quotes(doc.text)
-    ctx = _Context(doc=doc, lex=lex, quotes=quotes, quote_starts=[q.start for q in quotes], paragraphs=paragraphs or [(0, len(doc.text))])
+    ctx = _Context(
+        doc=doc, lex=lex, quotes=quotes, quote_starts=[q.start for q in quotes], paragraphs=paragraphs or [(0, len(doc.text))]
+    )
     found: list[Candidate] = []
     seen_cues: set[tuple[int, int]] = set()
     for rule in RULES:

@@ -28,15 +28,40 @@ from reportedly.model import Span as CharSpan
 from reportedly.pipeline.entities import DocEntities
 
 _NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1, "another": 1, "both": 2, "dozen": 12,
-    "a dozen": 12, "half a dozen": 6, "a pair of": 2, "pair": 2,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a": 1,
+    "an": 1,
+    "another": 1,
+    "both": 2,
+    "dozen": 12,
+    "a dozen": 12,
+    "half a dozen": 6,
+    "a pair of": 2,
+    "pair": 2,
 }
 _ANAPHORIC_DETS = {"these", "those", "the", "such", "both"}
 _PERSON_PRONOUNS = {"he": "m", "she": "f", "him": "m", "her": "f"}
 _GROUP_PRONOUNS = {"they", "them"}
 _THING_PRONOUNS = {"it"}
-_ANONYMITY_WORDS = ("anonymity", "not authorized", "not authorised", "declined to be named", "asked not to be named", "requested anonymity")
+_ANONYMITY_WORDS = (
+    "anonymity",
+    "not authorized",
+    "not authorised",
+    "declined to be named",
+    "asked not to be named",
+    "requested anonymity",
+)
 _ENTITY_SOURCE_KIND = {
     EntityKind.person: SourceKind.person,
     EntityKind.organisation: SourceKind.organisation,
@@ -59,7 +84,7 @@ class Resolver:
 
     # -- registry --------------------------------------------------------------------------------
     def _new(self, kind: SourceKind, name: str, **kw: object) -> Source:
-        src = Source(id=f"s{len(self.sources) + 1}", kind=kind, name=name, **kw)  # type: ignore[arg-type]
+        src = Source(id=f"s{len(self.sources) + 1}", kind=kind, name=name, **kw)
         self.sources.append(src)
         return src
 
@@ -130,7 +155,9 @@ class Resolver:
     def _pronoun(self, head: Token, at: int) -> Source:
         low = head.lower_
         if low in _PERSON_PRONOUNS:
-            src = self._recent(at, lambda s: s.kind == SourceKind.person or (s.kind in (SourceKind.role, SourceKind.anonymous) and s.count == 1))
+            src = self._recent(
+                at, lambda s: s.kind == SourceKind.person or (s.kind in (SourceKind.role, SourceKind.anonymous) and s.count == 1)
+            )
             if src is not None:
                 return src
             ent = self.ents.last_before(at, {EntityKind.person})
@@ -152,11 +179,17 @@ class Resolver:
         dets = [c.lower_ for c in head.children if c.dep_ in ("det", "predet")]
         count = _count(head)
         descriptor = _descriptor(phrase)
-        if count is None and (not dets or dets[0] in _ANAPHORIC_DETS) and any(d in ("these", "those", "such", "the") for d in dets):
+        if (
+            count is None
+            and (not dets or dets[0] in _ANAPHORIC_DETS)
+            and any(d in ("these", "those", "such", "the") for d in dets)
+        ):
             # "these people", "the officials": back to the latest group with the same head noun,
             # else the latest anonymous group of all.
             lemma = head.lemma_.lower()
-            prior = self._recent(at, lambda s: s.anonymous and s.descriptor is not None and s.descriptor.split()[0:1] and _same_head(s, lemma))
+            prior = self._recent(
+                at, lambda s: s.anonymous and s.descriptor is not None and s.descriptor.split()[0:1] and _same_head(s, lemma)
+            )
             prior = prior or self._recent(at, lambda s: s.anonymous)
             if prior is not None:
                 return prior
@@ -167,7 +200,7 @@ class Resolver:
 
     def _role(self, phrase: TokSpan, head: Token, at: int) -> Source:
         dets = [c.lower_ for c in head.children if c.dep_ in ("det", "poss")]
-        role = " ".join([t.lower_ for t in head.lefts if t.dep_ == "compound"][-1:] + [head.lower_])
+        role = " ".join([*[t.lower_ for t in head.lefts if t.dep_ == "compound"][-1:], head.lower_])
         definite = bool(dets) and dets[0] in ("the", "his", "her", "their", "its", "our")
         if definite:
             ent = self.ents.person_with_title(role) or self.ents.person_with_title(head.lower_)
@@ -205,7 +238,9 @@ def _descriptor(phrase: TokSpan) -> str:
     for c in head.children:
         if c.dep_ in ("det", "predet", "nummod", "poss") and c.i < head.i and c.dep_ != "poss":
             drop |= {t.i for t in c.subtree}
-        if c.dep_ in ("relcl", "acl") and any(w in " ".join(t.lower_ for t in c.subtree) for w in _ANONYMITY_WORDS + ("speak", "discuss")):
+        if c.dep_ in ("relcl", "acl") and any(
+            w in " ".join(t.lower_ for t in c.subtree) for w in (*_ANONYMITY_WORDS, "speak", "discuss")
+        ):
             drop |= {t.i for t in c.subtree}
     # A relative clause the parser hung on a noun inside the phrase ("the White House who ...").
     for t in phrase:

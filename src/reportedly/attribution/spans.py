@@ -13,7 +13,11 @@ _FINAL = {".", "!", "?"}  # the sentence's full stop belongs to the sentence, no
 
 def _trim_run(doc: Doc, run: list[int], lead_that: bool) -> tuple[int, int] | None:
     lo, hi = 0, len(run)
-    while lo < hi and (doc[run[lo]].is_space or doc[run[lo]].text in _EDGE_DROP or (lead_that and doc[run[lo]].lower_ in _LEAD_DROP and doc[run[lo]].dep_ == "mark")):
+    while lo < hi and (
+        doc[run[lo]].is_space
+        or doc[run[lo]].text in _EDGE_DROP
+        or (lead_that and doc[run[lo]].lower_ in _LEAD_DROP and doc[run[lo]].dep_ == "mark")
+    ):
         lo += 1
     while hi > lo and (
         doc[run[hi - 1]].is_space

@@ -16,7 +16,7 @@ from reportedly.model import Attribution, Certainty, Claim, Hedge, Span
 
 
 def _tokens_in(doc: Doc, ranges: list[tuple[int, int]]) -> list[Token]:
-    toks = []
+    toks: list[Token] = []
     for s, e in ranges:
         span = doc.char_span(s, e, alignment_mode="expand")
         if span is not None:
@@ -48,7 +48,11 @@ def build_claims(
         for tok_i, (fh, hm) in hedge_at.items():
             tok = doc[tok_i]
             on_claim = tok_i in inside and governs(tok, roots)
-            on_cue = cue is not None and (tok.head.i == cue.i or (tok.head.head.i == cue.i and tok.head.dep_ == "aux")) and tok_i not in inside
+            on_cue = (
+                cue is not None
+                and (tok.head.i == cue.i or (tok.head.head.i == cue.i and tok.head.dep_ == "aux"))
+                and tok_i not in inside
+            )
             if on_claim or on_cue:
                 kinds.append(fh.kind)
                 ids.append(hm.id)

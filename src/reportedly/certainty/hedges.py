@@ -75,10 +75,9 @@ def _is_hedge_use(doc: Doc, i: int, size: int) -> bool:
 def _make(doc: Doc, s: int, e: int, kind: Certainty) -> FoundHedge:
     tok = doc[s]
     head = tok.head if tok.dep_ not in ("ROOT",) else tok
-    if tok.pos_ == "ADJ" and tok.dep_ in ("acomp", "attr") or tok.dep_ in ("advmod", "aux", "neg", "mark"):
-        clause = head
-    else:
-        clause = tok
+    clause = (
+        head if (tok.pos_ == "ADJ" and tok.dep_ in ("acomp", "attr")) or tok.dep_ in ("advmod", "aux", "neg", "mark") else tok
+    )
     sent = tok.sent
     lo = max(clause.left_edge.idx, sent.start_char)
     last = clause.right_edge

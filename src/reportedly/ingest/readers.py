@@ -26,16 +26,83 @@ from reportedly.model import Article, ArticleMeta, Span
 # A long feature runs to ~100 KB of text; 5 MB is far past any article and still parses in memory.
 DEFAULT_MAX_BYTES = 5_000_000
 
-_HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|article|div|p|meta|title|section|main)\b", re.I | re.S)
+_HTML_START = re.compile(
+    r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|article|div|p|meta|title|section|main)\b", re.I | re.S
+)
 _WORD = re.compile(r"[^\W\d_]+", re.U)
 _PARA_SPLIT = re.compile(r"\n\s*\n")
 _MIN_BODY_WORDS = 8  # less than this from an HTML page is a menu or a footer, not an article
 
 # Function words cover ~40% of English running text; other languages score near zero on them.
 _EN_FUNCTION_WORDS = frozenset(
-    "the a an of to in and or but is are was were be been has have had it its that this these those "
-    "for on with as at by from he she they we you i his her their our not no said says will would "
-    "who which what when where there than then if so do does did can could may might about after".split()
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "it",
+        "its",
+        "that",
+        "this",
+        "these",
+        "those",
+        "for",
+        "on",
+        "with",
+        "as",
+        "at",
+        "by",
+        "from",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "i",
+        "his",
+        "her",
+        "their",
+        "our",
+        "not",
+        "no",
+        "said",
+        "says",
+        "will",
+        "would",
+        "who",
+        "which",
+        "what",
+        "when",
+        "where",
+        "there",
+        "than",
+        "then",
+        "if",
+        "so",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "may",
+        "might",
+        "about",
+        "after",
+    ]
 )
 
 
@@ -54,7 +121,7 @@ def decode_bytes(data: bytes, *, encoding: str | None = None, name: str = "input
         raise EncodingError(f"{name}: unknown encoding {encoding!r}") from exc
     except UnicodeDecodeError as exc:
         raise EncodingError(
-            f"{name}: not valid {encoding or 'UTF-8'} (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+            f"{name}: not valid {encoding or 'UTF-8'} (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
             "pass --encoding (e.g. --encoding cp1252) if you know the file's encoding"
         ) from exc
     control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")

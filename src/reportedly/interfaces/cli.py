@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from collections.abc import Iterable
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +16,7 @@ from rich.console import Console
 from reportedly import __version__
 from reportedly.errors import ReportedlyError
 from reportedly.ingest import DEFAULT_MAX_BYTES, read_path, read_stdin
-from reportedly.model import Article, json_schema
+from reportedly.model import Article, Report, json_schema
 
 app = typer.Typer(
     name="reportedly",
@@ -27,7 +28,7 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     jsonl = "jsonl"
@@ -53,11 +54,17 @@ def _root(
 @app.command()
 def analyze(
     paths: Annotated[list[str], typer.Argument(help="Article files (text or HTML); '-' reads stdin.", show_default=False)],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text: highlighted terminal view; json; jsonl (one report a line).")] = OutputFormat.text,
-    outlet: Annotated[str | None, typer.Option(help="Publishing outlet (default: the HTML's site name or the URL's domain).")] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text: highlighted terminal view; json; jsonl (one report a line).")
+    ] = OutputFormat.text,
+    outlet: Annotated[
+        str | None, typer.Option(help="Publishing outlet (default: the HTML's site name or the URL's domain).")
+    ] = None,
     url: Annotated[str | None, typer.Option(help="The article's URL (metadata, and the outlet's domain).")] = None,
     encoding: Annotated[str | None, typer.Option(help="Input encoding when not UTF-8, e.g. cp1252. Never guessed.")] = None,
-    max_bytes: Annotated[int, typer.Option(help="Refuse inputs larger than this (one article, not a corpus).")] = DEFAULT_MAX_BYTES,
+    max_bytes: Annotated[
+        int, typer.Option(help="Refuse inputs larger than this (one article, not a corpus).")
+    ] = DEFAULT_MAX_BYTES,
     pipeline: Annotated[str | None, typer.Option(help="spaCy pipeline package (default: best installed en_core_web_*).")] = None,
 ) -> None:
     """Analyse articles: attributions (source, cue, content), relay chains, certainty, voice."""
@@ -81,7 +88,7 @@ def analyze(
             err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         out = Console(soft_wrap=False)
-        reports = analyzer.analyze_many(a for _, a in articles)
+        reports: Iterable[Report] = analyzer.analyze_many(a for _, a in articles)
         if len(articles) > 3 and err.is_terminal:
             from rich.progress import track
 

@@ -111,7 +111,9 @@ def hedge_table(report: Report) -> Table:
     table.add_column("class")
     table.add_column("scope", overflow="fold")
     for h in report.hedges:
-        table.add_row(h.cue.text, Text(h.kind.value, style=_CERTAINTY_STYLE[h.kind]), _snippet(h.scope.text if h.scope else "", 90))
+        table.add_row(
+            h.cue.text, Text(h.kind.value, style=_CERTAINTY_STYLE[h.kind]), _snippet(h.scope.text if h.scope else "", 90)
+        )
     return table
 
 
@@ -128,7 +130,9 @@ def voice_table(report: Report) -> Table:
 def render(report: Report, console: Console) -> None:
     meta = report.article.meta
     title = meta.title or report.article.text.split("\n", 1)[0][:80]
-    console.print(Panel(Group(highlighted_text(report), Text(), legend()), title=f"[bold]{title}", subtitle=f"article {report.article.id}"))
+    console.print(
+        Panel(Group(highlighted_text(report), Text(), legend()), title=f"[bold]{title}", subtitle=f"article {report.article.id}")
+    )
     console.print(Text("Attributions (relay chains: outlet ← cited source ← its source)", style="bold"))
     console.print(attribution_tree(report))
     console.print()

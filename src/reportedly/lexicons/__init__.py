@@ -65,7 +65,29 @@ def canonical_outlet(name: str) -> str | None:
     return load().outlets.get(_strip_the(name.strip()))
 
 
-_OUTLET_WORDS = ("news", "post", "times", "journal", "tribune", "herald", "gazette", "press", "daily", "magazine", "radio", "television", "network", "wire", "chronicle", "observer", "review", "bulletin", "dispatch", "inquirer", "examiner")
+_OUTLET_WORDS = (
+    "news",
+    "post",
+    "times",
+    "journal",
+    "tribune",
+    "herald",
+    "gazette",
+    "press",
+    "daily",
+    "magazine",
+    "radio",
+    "television",
+    "network",
+    "wire",
+    "chronicle",
+    "observer",
+    "review",
+    "bulletin",
+    "dispatch",
+    "inquirer",
+    "examiner",
+)
 
 
 def looks_like_outlet(name: str) -> bool:

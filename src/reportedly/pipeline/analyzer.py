@@ -82,12 +82,17 @@ class Analyzer:
         )
 
 
-def _attributions(candidates: list[Candidate], resolver: Resolver, text: str) -> tuple[list[Attribution], dict[str, Token | None]]:
+def _attributions(
+    candidates: list[Candidate], resolver: Resolver, text: str
+) -> tuple[list[Attribution], dict[str, Token | None]]:
     def span(r: tuple[int, int]) -> Span:
         return Span(start=r[0], end=r[1], text=text[r[0] : r[1]])
 
     # Resolve in text order of the source mention so anaphora look back at what a reader has seen.
-    order = sorted(range(len(candidates)), key=lambda k: (candidates[k].source.start_char if candidates[k].source is not None else candidates[k].cue[0]))
+    def mention_start(c: Candidate) -> int:
+        return c.source.start_char if c.source is not None else c.cue[0]
+
+    order = sorted(range(len(candidates)), key=lambda k: mention_start(candidates[k]))
     source_ids: dict[int, str | None] = {}
     for k in order:
         c = candidates[k]
@@ -126,4 +131,3 @@ def _link_parents(attributions: list[Attribution]) -> None:
                 if best is None or size < best[0]:
                     best = (size, b)
         a.parent_id = best[1].id if best else None
-

@@ -208,10 +208,10 @@ def find_entities(doc: Doc) -> DocEntities:
                 if s < 0:
                     continue
                 words = " ".join(t.lower_ for t in doc[s : tok.i + 1])
-                ent = titled.get(words)
-                if ent is not None and s > 0 and doc[s - 1].lower_ in {"the", "his", "her", "their", "our"}:
-                    pos = entities.index(ent)
-                    ent.mentions.append(CharSpan(start=doc[s].idx, end=tok.idx + len(tok), text=doc[s : tok.i + 1].text))
+                holder = titled.get(words)
+                if holder is not None and s > 0 and doc[s - 1].lower_ in {"the", "his", "her", "their", "our"}:
+                    pos = entities.index(holder)
+                    holder.mentions.append(CharSpan(start=doc[s].idx, end=tok.idx + len(tok), text=doc[s : tok.i + 1].text))
                     for i in range(s, tok.i + 1):
                         by_token[i] = pos
                     mentions.append((doc[s].idx, pos))

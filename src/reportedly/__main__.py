@@ -1,0 +1,3 @@
+from reportedly.interfaces.cli import main
+
+main()
