@@ -66,6 +66,7 @@ def analyze(
         int, typer.Option(help="Refuse inputs larger than this (one article, not a corpus).")
     ] = DEFAULT_MAX_BYTES,
     pipeline: Annotated[str | None, typer.Option(help="spaCy pipeline package (default: best installed en_core_web_*).")] = None,
+    save_svg: Annotated[Path | None, typer.Option(help="Also save the text view as an SVG picture (text format only).")] = None,
 ) -> None:
     """Analyse articles: attributions (source, cue, content), relay chains, certainty, voice."""
     from reportedly import get_analyzer
@@ -87,7 +88,7 @@ def analyze(
         except ReportedlyError as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
-        out = Console(soft_wrap=False)
+        out = Console(soft_wrap=False, record=save_svg is not None)
         reports: Iterable[Report] = analyzer.analyze_many(a for _, a in articles)
         if len(articles) > 3 and err.is_terminal:
             from rich.progress import track
@@ -102,6 +103,9 @@ def analyze(
                 from reportedly.interfaces.render import render
 
                 render(report, out)
+        if save_svg is not None and fmt == OutputFormat.text:
+            out.save_svg(str(save_svg), title="reportedly")
+            err.print(f"saved {save_svg}")
     if failures:
         raise typer.Exit(2)
 
