@@ -294,9 +294,10 @@ RULES = (block_citations, according_to, verb_cues)
 
 def extract(doc: Doc, paragraphs: list[tuple[int, int]]) -> list[Candidate]:
     lex = lexicons.load()
-    quotes = find_quotes(doc.text)
+    text = doc.text
+    quotes = find_quotes(text)
     ctx = _Context(
-        doc=doc, lex=lex, quotes=quotes, quote_starts=[q.start for q in quotes], paragraphs=paragraphs or [(0, len(doc.text))]
+        doc=doc, lex=lex, quotes=quotes, quote_starts=[q.start for q in quotes], paragraphs=paragraphs or [(0, len(text))]
     )
     found: list[Candidate] = []
     seen_cues: set[tuple[int, int]] = set()

@@ -36,6 +36,7 @@ def build_claims(
     found_hedges: list[FoundHedge],
     hedges: list[Hedge],
 ) -> list[Claim]:
+    text = doc.text  # Doc.text re-joins every token on each access: read it once
     claims: list[Claim] = []
     covered: list[tuple[int, int]] = []
     cue_starts = [a.cue.start for a in attributions]
@@ -66,7 +67,7 @@ def build_claims(
         claims.append(
             Claim(
                 id=f"c{len(claims) + 1}",
-                content=[Span(start=s, end=e, text=doc.text[s:e]) for s, e in ranges],
+                content=[Span(start=s, end=e, text=text[s:e]) for s, e in ranges],
                 certainty=certainty,
                 hedge_ids=ids,
                 attribution_id=attribution_id,
@@ -81,13 +82,13 @@ def build_claims(
         for sent in sents:
             s0, s1 = sent.start_char, sent.end_char
             parts = [(max(s, s0), min(e, s1)) for s, e in pieces if s < s1 and s0 < e]
-            parts = [(s, e) for s, e in parts if doc.text[s:e].strip()]
+            parts = [(s, e) for s, e in parts if text[s:e].strip()]
             if not parts:
                 continue
             nested = any(s0 <= c < s1 and any(s <= c < e for s, e in pieces) for c in cue_starts if c != a.cue.start)
             if nested:
                 continue
-            parts = [_strip(doc.text, s, e) for s, e in parts]
+            parts = [_strip(text, s, e) for s, e in parts]
             add(parts, a.id, cue)
 
     cue_ranges = [(a.cue.start, a.cue.end) for a in attributions]
@@ -106,7 +107,7 @@ def build_claims(
                 previous.hedge_ids += [hm.id for _, hm in aside]
                 previous.certainty = combine([previous.certainty] + [fh.kind for fh, _ in aside])
             continue
-        add([_strip(doc.text, words[0].idx, words[-1].idx + len(words[-1].text))], None, None)
+        add([_strip(text, words[0].idx, words[-1].idx + len(words[-1].text))], None, None)
         previous = claims[-1]
     return claims
 

@@ -44,6 +44,7 @@ def tag_voice(
     cue_ranges: list[tuple[int, int]],
     paragraphs: list[tuple[int, int]],
 ) -> list[VoiceSpan]:
+    text = doc.text  # Doc.text re-joins every token on each access: read it once
     lex = lexicons.load()
     scored: list[_Scored] = []
     lowers = [t.lower_ for t in doc]
@@ -103,10 +104,10 @@ def tag_voice(
         s0, s1 = words[0].idx, words[-1].idx + len(words[-1].text)
         out.append(
             VoiceSpan(
-                sentence=Span(start=s0, end=s1, text=doc.text[s0:s1]),
+                sentence=Span(start=s0, end=s1, text=text[s0:s1]),
                 voice=Voice.opinion if sc.score >= THRESHOLD else Voice.reporting,
                 score=round(sc.score, 3),
-                cues=[Span(start=a, end=b, text=doc.text[a:b]) for a, b in sc.cues],
+                cues=[Span(start=a, end=b, text=text[a:b]) for a, b in sc.cues],
             )
         )
     return out
