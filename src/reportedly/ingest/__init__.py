@@ -8,9 +8,10 @@ from reportedly.ingest.readers import (
     DEFAULT_MAX_BYTES,
     decode_bytes,
     make_article,
+    paragraph_spans,
     read_path,
     read_stdin,
     read_string,
 )
 
-__all__ = ["DEFAULT_MAX_BYTES", "decode_bytes", "make_article", "read_path", "read_stdin", "read_string"]
+__all__ = ["DEFAULT_MAX_BYTES", "decode_bytes", "make_article", "paragraph_spans", "read_path", "read_stdin", "read_string"]

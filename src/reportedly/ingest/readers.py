@@ -139,7 +139,7 @@ def _normalise(text: str) -> str:
     return text.strip()
 
 
-def _paragraph_spans(text: str) -> list[Span]:
+def paragraph_spans(text: str) -> list[Span]:
     spans: list[Span] = []
     pos = 0
     for m in _PARA_SPLIT.finditer(text):
@@ -208,7 +208,7 @@ def make_article(
     _check_english(text, name)
     meta.outlet = outlet or meta.site_name or _domain(meta.url)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return Article(id=digest, text=text, meta=meta, paragraphs=_paragraph_spans(text))
+    return Article(id=digest, text=text, meta=meta, paragraphs=paragraph_spans(text))
 
 
 def _domain(url: str | None) -> str | None:

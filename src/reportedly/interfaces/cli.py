@@ -110,6 +110,85 @@ def analyze(
         raise typer.Exit(2)
 
 
+eval_app = typer.Typer(help="Score reportedly against annotated corpora.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+class Baseline(StrEnum):
+    textacy = "textacy"
+
+
+class ExportFormat(StrEnum):
+    brat = "brat"
+
+
+@eval_app.command("polnear")
+def eval_polnear(
+    split: Annotated[str, typer.Option(help="train or dev (the test split is held back).")] = "dev",
+    data: Annotated[Path | None, typer.Option(help="PolNeAR folder (default: $REPORTEDLY_POLNEAR or ../shared/data/polnear).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write all figures, per publisher and error summary, as JSON.")] = None,
+    baseline: Annotated[Baseline | None, typer.Option(help="Also score a baseline on the same split, side by side.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N articles (quick checks).")] = None,
+) -> None:
+    """PolNeAR attribution scores: Source, Cue, Content and whole attributions, exact and overlap match."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from reportedly.evaluation.polnear import load_split
+    from reportedly.evaluation.report import render as render_eval
+    from reportedly.evaluation.runner import evaluate
+
+    docs = load_split(split, data, limit)
+    n_articles = len({d.name for d in docs})
+    systems = ["reportedly"] + ([baseline.value] if baseline else [])
+    results = []
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+    ) as bar:
+        for system in systems:
+            task = bar.add_task(f"{system} on {split}", total=n_articles)
+            results.append(evaluate(docs, system, progress=lambda n, task=task: bar.advance(task, n)))
+    render_eval(results, split, Console())
+    if out is not None:
+        payload = {"corpus": "PolNeAR", "split": split, "results": results}
+        out.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        err.print(f"wrote {out}")
+
+
+@app.command()
+def export(
+    paths: Annotated[list[str], typer.Argument(help="Article files (text or HTML).", show_default=False)],
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="brat: <name>.txt + <name>.ann standoff per article.")] = (
+        ExportFormat.brat
+    ),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write into (created if missing).")] = Path("export"),
+    outermost: Annotated[bool, typer.Option(help="Only outermost attributions (PolNeAR's convention).")] = False,
+    outlet: Annotated[str | None, typer.Option(help="Publishing outlet.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Input encoding when not UTF-8.")] = None,
+) -> None:
+    """Export attributions in brat standoff, viewable in brat beside gold annotations."""
+    from reportedly import get_analyzer
+    from reportedly.evaluation.brat import write_ann
+
+    out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    analyzer = get_analyzer()
+    for p in paths:
+        try:
+            article = read_path(p, outlet=outlet, encoding=encoding)
+        except ReportedlyError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            failures += 1
+            continue
+        report = analyzer.analyze(article)
+        stem = Path(p).stem
+        # brat offsets index the .txt beside the .ann: write the analysed text, not the raw file
+        (out / f"{stem}.txt").write_text(article.text, encoding="utf-8")
+        (out / f"{stem}.ann").write_text(write_ann(report, outermost_only=outermost), encoding="utf-8")
+    err.print(f"wrote {len(paths) - failures} article(s) to {out}/")
+    if failures:
+        raise typer.Exit(2)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON schema of a Report (versioned; the contract between all parts)."""

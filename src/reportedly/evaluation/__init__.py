@@ -1,0 +1,1 @@
+"""Evaluation: gold-data readers (PolNeAR), brat standoff I/O, and the span scorer."""
