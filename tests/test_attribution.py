@@ -22,14 +22,14 @@ def test_quote_split_around_the_cue() -> None:
     a = _one(r)
     assert a.kind == AttributionKind.direct
     assert a.cue.text == "said" and a.source.text == "the senator"
-    assert [p.text for p in a.content] == ["We will win this fight,", "and we will win it soon."]
+    assert [p.text for p in a.content] == ["“We will win this fight,”", "“and we will win it soon.”"]
 
 
 def test_quote_across_paragraphs() -> None:
     text = "“This is the first paragraph of a long quote.\n\n“And this is the second paragraph,” said Maria Lopez, the mayor."
     a = _one(analyze(text))
     assert a.kind == AttributionKind.direct
-    assert [p.text for p in a.content] == ["This is the first paragraph of a long quote.", "And this is the second paragraph,"]
+    assert [p.text for p in a.content] == ["“This is the first paragraph of a long quote.", "“And this is the second paragraph,”"]
     assert a.source.text.startswith("Maria Lopez")
 
 
@@ -37,7 +37,7 @@ def test_nested_quotes_stay_inside_the_outer_quote() -> None:
     r = analyze("“He told me ‘never again’ and meant it,” Smith said.")
     a = _one(r)
     assert a.kind == AttributionKind.direct
-    assert a.content_text == "He told me ‘never again’ and meant it,"
+    assert a.content_text == "“He told me ‘never again’ and meant it,”"
     assert r.source(a.source_id).name == "Smith"
 
 
@@ -52,7 +52,7 @@ def test_paragraph_final_said_after_a_multi_sentence_quote() -> None:
     r = analyze("“The plan is dead. Nobody in this building wants it,” Warren said.")
     a = _one(r)
     assert a.kind == AttributionKind.direct
-    assert a.content_text == "The plan is dead. Nobody in this building wants it,"
+    assert a.content_text == "“The plan is dead. Nobody in this building wants it,”"
 
 
 def test_pronoun_source_resolves_to_the_last_person() -> None:
@@ -115,3 +115,29 @@ def test_outlet_block_citation_relays_next_paragraph() -> None:
     inner = next(a for a in r.attributions if a.cue.text == "said")
     assert inner.parent_id == block.id
     assert r.chain(inner) == ["this outlet", "Reuters", "executives"]
+
+
+def test_quote_after_the_cue_sentence_joins_the_same_attribution() -> None:
+    r = analyze("“The plan is dead,” she said. “Nobody in this building wants it.”")
+    a = _one(r)
+    assert [p.text for p in a.content] == ["“The plan is dead,”", "“Nobody in this building wants it.”"]
+
+
+def test_quote_opening_a_later_paragraph_continues_the_speaker() -> None:
+    r = analyze("“The plan is dead,” Warren said.\n\n“Nobody in this building wants it, and nobody ever did.”")
+    first, second = r.attributions
+    assert second.rule == "quote-continuation" and second.source_id == first.source_id
+    assert second.content_text == "“Nobody in this building wants it, and nobody ever did.”"
+
+
+def test_partly_quoted_clause_is_mixed() -> None:
+    a = _one(analyze("Politifact said that Trump’s statement was “true.”"))
+    assert a.kind == AttributionKind.mixed
+    assert a.content_text == "that Trump’s statement was “true.”"
+
+
+def test_cue_keeps_auxiliaries_and_a_following_colon() -> None:
+    r = analyze("The campaign has now said that it will appeal.\n\nThe senator said:\n\nThe vote was rigged from the start.")
+    first, second = r.attributions
+    assert first.cue.text == "has now said"
+    assert second.cue.text == "said:" and second.content_text == "The vote was rigged from the start."

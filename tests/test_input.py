@@ -151,7 +151,7 @@ def test_html_article_with_metadata() -> None:
     assert "Most read" not in article.text and "Copyright" not in article.text
     report = reportedly.analyze(article)
     told = next(a for a in report.attributions if a.cue.text == "told")
-    assert [p.text for p in told.content] == ["I have faith in the attorney general,", "and I want him to stay."]
+    assert [p.text for p in told.content] == ["“I have faith in the attorney general,”", "“and I want him to stay.”"]
     assert report.chain(told) == ["The Daily Ledger", "Trump"]
 
 

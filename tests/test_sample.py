@@ -63,7 +63,7 @@ def test_trump_apparently_believes_is_below_certain(sample_report: Report) -> No
 def test_trump_made_clear_nested_under_these_people(sample_report: Report) -> None:
     (made_clear,) = [a for a in sample_report.attributions if a.cue.text == "made clear"]
     assert sample_report.source(made_clear.source_id).name == "Trump"
-    assert made_clear.content_text.startswith("although he did not like Sessions’s decision")
+    assert made_clear.content_text.startswith("that although he did not like Sessions’s decision")
     assert "these people said" not in made_clear.content_text  # the parenthetical is cut out
     assert made_clear.content_text.endswith("he still had faith in his attorney general")
     assert sample_report.chain(made_clear) == ["Slate", "The Washington Post", "people close to the White House", "Trump"]

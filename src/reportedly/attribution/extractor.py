@@ -70,12 +70,47 @@ class _Context:
         return self.paragraphs[k]
 
 
-def _np(tok: Token) -> TokSpan:
-    """The noun phrase a source head stands for, without a trailing comma or apposition punctuation."""
-    left, right = tok.left_edge.i, tok.right_edge.i + 1
+_CUE_LEFT_DEPS = {"aux", "auxpass", "neg", "advmod"}
+_CUE_TIME = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday", "tonight"}
+
+
+def _cue_range(tok: Token, complement: Token | None) -> tuple[int, int]:
+    """The cue as annotators mark it: the verb with its auxiliaries and adjacent adverbs ("has
+    now said"), particle or complement ("made clear", "pointed out"), a day right after it
+    ("said Friday") and a colon that introduces the content ("said:")."""
     doc = tok.doc
-    while right > left + 1 and (doc[right - 1].is_punct or doc[right - 1].is_space):
+    lo = hi = tok.i
+    hedges = lexicons.load().hedges
+    # Hedge adverbs stay out of the cue: "apparently believes" is a hedged cue, not a longer one.
+    members = {c.i for c in tok.children if c.dep_ in _CUE_LEFT_DEPS and c.i < tok.i and (c.lower_,) not in hedges}
+    while lo - 1 in members:
+        lo -= 1
+    extra = {c.i for c in tok.children if c.dep_ == "prt"} | ({complement.i} if complement is not None else set())
+    while hi + 1 in extra:
+        hi += 1
+    if complement is not None and complement.i > hi and complement.i - hi <= 3:
+        hi = complement.i  # "made [it] clear"
+    if hi + 1 < len(doc) and doc[hi + 1].lower_ in _CUE_TIME and doc[hi + 1].head.i == tok.i:
+        hi += 1
+    if hi + 1 < len(doc) and doc[hi + 1].text == ":":
+        hi += 1
+    return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
+
+
+def _np(tok: Token) -> TokSpan:
+    """The noun phrase a source head stands for, as annotators mark it: with a closing bracket
+    ("Sen. Lindsey Graham (R-S.C.)") and the comma closing an apposition ("Brian Fallon, the
+    campaign's press secretary,"), without participial or non-restrictive relative clauses
+    ("Trump, speaking to veterans, said")."""
+    doc = tok.doc
+    left, right = tok.left_edge.i, tok.right_edge.i + 1
+    for child in tok.rights:
+        if child.dep_ == "acl" or (child.dep_ == "relcl" and doc[child.left_edge.i - 1].text == ","):
+            right = min(right, child.left_edge.i)
+    while right > left + 1 and (doc[right - 1].is_space or (doc[right - 1].is_punct and doc[right - 1].text not in ")]")):
         right -= 1
+    if any(c.dep_ == "appos" for c in tok.rights) and right < len(doc) and doc[right].text == ",":
+        right += 1
     return doc[left:right]
 
 
@@ -88,6 +123,8 @@ def _subject(tok: Token) -> Token | None:
                 if pobj.dep_ == "pobj":
                     return pobj
     if tok.dep_ in ("conj", "xcomp") and tok.head.i != tok.i:  # "He smiled and said ...", "declined to say"
+        return _subject(tok.head)
+    if tok.dep_ == "advcl" and tok.tag_ == "VBG" and tok.head.i != tok.i:  # "He hit back, saying that ..."
         return _subject(tok.head)
     return None
 
@@ -123,7 +160,7 @@ def _kind_from_quotes(ctx: _Context, content: list[tuple[int, int]], cue_kind: s
     for s, e in content:
         total += e - s
         for q in ctx.quotes_in(s, e):
-            for qs, qe in q.pieces:
+            for qs, qe in q.marked:
                 covered += max(0, min(e, qe) - max(s, qs))
     if total and covered >= 0.9 * total:
         return AttributionKind.direct
@@ -134,8 +171,14 @@ def _kind_from_quotes(ctx: _Context, content: list[tuple[int, int]], cue_kind: s
     return AttributionKind.indirect
 
 
+def _covered(ranges: list[tuple[int, int]], by: list[tuple[int, int]]) -> float:
+    total = sum(e - s for s, e in ranges)
+    inside = sum(max(0, min(e, be) - max(s, bs)) for s, e in ranges for bs, be in by)
+    return inside / total if total else 0.0
+
+
 def _quote_ranges(quotes: list[Quote]) -> list[tuple[int, int]]:
-    return [p for q in quotes for p in q.pieces]
+    return [p for q in quotes for p in q.marked]
 
 
 def verb_cues(ctx: _Context) -> list[Candidate]:
@@ -146,9 +189,7 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
         if entry is None or ctx.in_quote(tok.idx):
             continue
         cue_kind, complement = entry
-        cue_toks = [tok] + ([complement] if complement is not None else [])
-        cue_toks += [c for c in tok.children if c.dep_ == "prt" and c not in cue_toks]
-        cue_range = (min(t.idx for t in cue_toks), max(t.idx + len(t.text) for t in cue_toks))
+        cue_range = _cue_range(tok, complement)
         subj = _subject(tok)
         sent = tok.sent
         content_heads = [c for c in tok.children if c.dep_ in _CONTENT_DEPS and (complement is None or c.i != complement.i)]
@@ -166,12 +207,11 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
             content = token_ranges(doc, idx)
             rule = "verb+complement"
         sent_quotes = [q for q in ctx.quotes_in(sent.start_char, sent.end_char) if not q.overlaps(*cue_range)]
-        if sent_quotes and (not content or all(any(q.overlaps(s, e) for q in sent_quotes) for s, e in content)):
+        if sent_quotes and (not content or _covered(content, _quote_ranges(sent_quotes)) >= 0.9):
             # Quote(s) around the cue: the quoted words are the content, even when split by the cue.
-            outside = [r for r in content if not any(q.overlaps(*r) for q in sent_quotes)]
-            if not outside:
-                content = _quote_ranges(sent_quotes)
-                rule = "quote"
+            # A clause only partly quoted ("that Trump's statement was “true.”") stays the content.
+            content = _quote_ranges(sent_quotes)
+            rule = "quote"
         if (
             not content
             and subj is not None
@@ -190,7 +230,7 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
         if not content and subj is not None and tok.dep_ == "ROOT":
             after = [t for t in doc[tok.i + 1 : sent.end] if not (t.is_punct or t.is_space)]
             if not after and any(t.text == ":" for t in doc[tok.i + 1 : sent.end]):
-                para = ctx.paragraph_after(sent.end_char)
+                para = ctx.paragraph_after(tok.idx)
                 if para is not None:
                     content = [para]
                     rule = "colon-block"
@@ -200,7 +240,7 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
                     q for q in ctx.quotes_in(ctx.paragraph_of(tok.idx)[0], sent.start_char) if q.end <= sent.start_char
                 ]
                 if prev_quotes:
-                    content = prev_quotes[-1].pieces
+                    content = list(prev_quotes[-1].marked)
                     rule = "quote-before"
                 else:
                     set_off = [c for c in tok.children if c.dep_ in ("ccomp", "parataxis", "dep")]
@@ -338,8 +378,12 @@ def _cut_parentheticals(doc: Doc, found: list[Candidate]) -> None:
 
 
 def _attach_orphan_quotes(ctx: _Context, found: list[Candidate]) -> None:
-    """A quote no cue claims continues the speaker of the attribution just before it in the same
-    or the previous paragraph (the usual way a speaker keeps talking over several paragraphs)."""
+    """A quote no cue claims is the last speaker talking on.
+
+    In the speaker's own paragraph it joins that attribution's content ("“A,” said X. “B.”" is one
+    attribution with two pieces, as PolNeAR annotates it); a quote opening a later paragraph is a
+    new attribution of the same speaker, with the opening mark standing in for the cue.
+    """
     claimed = [r for c in found for r in c.content]
     for q in ctx.quotes:
         if any(ranges_overlap(p, r) for p in q.pieces for r in claimed):
@@ -347,16 +391,24 @@ def _attach_orphan_quotes(ctx: _Context, found: list[Candidate]) -> None:
         para = ctx.paragraph_of(q.start)
         prev_para = ctx.paragraph_of(max(0, para[0] - 3))
         earlier = [c for c in found if c.cue[0] < q.start and c.cue[0] >= prev_para[0] and c.source is not None]
-        if not earlier or sum(e - s for s, e in q.pieces) < 8:
+        if not earlier:
             continue
         speaker = max(earlier, key=lambda c: c.cue[0])
+        if speaker.cue[0] >= para[0] and speaker.rule.endswith(("quote", "quote-continuation")):
+            speaker.content = sorted(speaker.content + q.marked)
+            claimed += q.marked
+            continue
+        starts_paragraph = not ctx.doc.text[para[0] : q.marked[0][0]].strip()
+        if not starts_paragraph or len(ctx.doc.text[q.start : q.end].split()) < 4:
+            continue
         found.append(
             Candidate(
                 kind=AttributionKind.direct,
-                cue=(q.start - 1, q.start),  # the opening quote mark stands in for the cue
-                content=list(q.pieces),
+                cue=(q.marked[0][0], q.marked[0][0] + 1),  # the opening quote mark stands in for the cue
+                content=list(q.marked),
                 rule="quote-continuation",
                 source=speaker.source,
                 cue_token=None,
             )
         )
+        claimed += q.marked

@@ -17,6 +17,7 @@ _STRAIGHT = '"'
 @dataclass
 class Quote:
     pieces: list[tuple[int, int]] = field(default_factory=list)  # char ranges inside the marks
+    marked: list[tuple[int, int]] = field(default_factory=list)  # the same with their quote marks
 
     @property
     def start(self) -> int:
@@ -76,4 +77,10 @@ def find_quotes(text: str, min_chars: int = 2) -> list[Quote]:
     if current is not None and piece_start < n:
         current.pieces.append((piece_start, n))
         quotes.append(current)
+    marks = _OPEN | _CLOSE | {_STRAIGHT}
+    for q in quotes:
+        # Quoted content is annotated with its marks (PolNeAR's convention, and a reader's).
+        q.marked = [
+            (s - 1 if s > 0 and text[s - 1] in marks else s, e + 1 if e < n and text[e] in marks else e) for s, e in q.pieces
+        ]
     return [q for q in quotes if q.pieces and sum(e - s for s, e in q.pieces) >= min_chars]

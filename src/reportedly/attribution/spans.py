@@ -27,16 +27,31 @@ def _trim_run(doc: Doc, run: list[int], lead_that: bool) -> tuple[int, int] | No
         hi -= 1
     if lo >= hi:
         return None
-    first, last = doc[run[lo]], doc[run[hi - 1]]
+    # Keep a quotation closed: 'was “true.”' keeps its full stop and closing mark.
+    kept = [doc[i].text for i in run[lo:hi]]
+    opened = sum(t.count("“") for t in kept) - sum(t.count("”") for t in kept)
+    straight = sum(t.count('"') for t in kept) % 2
+    last = doc[run[hi - 1]]
+    if opened > 0 or straight:
+        # The closing mark (and the full stop inside it) may hang on the main verb, outside the run.
+        closer = "”" if opened > 0 else '"'
+        for k in range(last.i + 1, min(last.i + 4, len(doc))):
+            if not doc[k].is_punct:
+                break
+            if closer in doc[k].text:
+                last = doc[k]
+                break
+    first = doc[run[lo]]
     if all(doc[i].is_punct or doc[i].is_space for i in run[lo:hi]):
         return None
     return first.idx, last.idx + len(last.text)
 
 
-def token_ranges(doc: Doc, indices: Iterable[int], *, lead_that: bool = True) -> list[tuple[int, int]]:
+def token_ranges(doc: Doc, indices: Iterable[int], *, lead_that: bool = False) -> list[tuple[int, int]]:
     """Contiguous runs of the given token indices as trimmed char ranges, in text order.
 
-    Sentence-final punctuation and the complementiser "that" stay outside, as a reader would mark it.
+    Sentence-final punctuation stays outside; the complementiser "that" stays inside unless
+    ``lead_that`` is False (PolNeAR's annotators keep it: "reports [that Clinton's team ...]").
     """
     idx = sorted(set(indices))
     runs: list[list[int]] = []

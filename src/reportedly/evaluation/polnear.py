@@ -68,5 +68,9 @@ def load_split(split: str, data_dir: Path | None = None, limit: int | None = Non
             annotator = ann.stem[len(name) + 1 :]
             if "_" in annotator:  # another article whose name starts with this one's
                 continue
-            docs.append(GoldDoc(name, annotator, publishers.get(name, name.split("_")[0]), text, read_ann(ann.read_text(encoding="utf-8"))))
+            docs.append(
+                GoldDoc(
+                    name, annotator, publishers.get(name, name.split("_")[0]), text, read_ann(ann.read_text(encoding="utf-8"))
+                )
+            )
     return docs

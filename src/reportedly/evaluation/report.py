@@ -46,7 +46,9 @@ def publisher_table(results: list[dict[str, Any]]) -> Table:
             row = res["per_publisher"].get(pub)
             if row is None:
                 continue
-            table.add_row(pub, res["system"], *(f"{row[role]['exact']['f1']:.3f} | {row[role]['overlap']['f1']:.3f}" for role in _ROWS))
+            table.add_row(
+                pub, res["system"], *(f"{row[role]['exact']['f1']:.3f} | {row[role]['overlap']['f1']:.3f}" for role in _ROWS)
+            )
     return table
 
 

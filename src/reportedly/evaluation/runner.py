@@ -128,7 +128,12 @@ def evaluate(docs: list[GoldDoc], system: str, *, progress: Callable[[int], None
             alarm_rules[p.label or "?"] += 1
             if len(alarm_examples[key]) < 3:
                 alarm_examples[key].append(
-                    {"doc": d.name, "rule": p.label, "source": _snippet(d.text, p.source, 40), "content": _snippet(d.text, p.content)}
+                    {
+                        "doc": d.name,
+                        "rule": p.label,
+                        "source": _snippet(d.text, p.source, 40),
+                        "content": _snippet(d.text, p.content),
+                    }
                 )
     return {
         "system": system,

@@ -16,13 +16,16 @@ With no prediction, precision is 0; with no gold item, recall is 0 (scikit-learn
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 from reportedly.evaluation.brat import ROLES, Ranges, SpanSet
 
 MODES = ("exact", "overlap")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+T = TypeVar("T")
 
 
 @dataclass
@@ -109,12 +112,12 @@ def normalise(ranges: Ranges, text: str) -> Ranges:
     return tuple(merged)
 
 
-def _pair(gold: list[object], pred: list[object], score: object) -> list[tuple[int, int]]:
-    """Greedy one-to-one pairing by descending score (score(g, p) -> float, 0 = no match)."""
+def _pair(gold: Sequence[T], pred: Sequence[T], score: Callable[[T, T], float]) -> list[tuple[int, int]]:
+    """Greedy one-to-one pairing by descending score (0 = no match)."""
     cands = []
     for i, g in enumerate(gold):
         for j, p in enumerate(pred):
-            v = score(g, p)  # type: ignore[operator]
+            v = score(g, p)
             if v > 0:
                 cands.append((v, i, j))
     cands.sort(key=lambda c: (-c[0], c[1], c[2]))
@@ -146,9 +149,9 @@ def score_document(text: str, gold: list[SpanSet], pred: list[SpanSet]) -> DocSc
     false_alarms: list[int] = []
     for mode in MODES:
         for role in ROLES:
-            g = [x.role(role) for x in gold if x.role(role) is not None]
-            p = [x.role(role) for x in pred if x.role(role) is not None]
-            pairs = _pair(g, p, lambda a, b, mode=mode: _role_score(mode, tokens, a, b))  # type: ignore[misc]
+            g = [r for x in gold if (r := x.role(role)) is not None]
+            p = [r for x in pred if (r := x.role(role)) is not None]
+            pairs = _pair(g, p, partial(_role_score, mode, tokens))
             counts[(role, mode)] = Counts(len(g), len(p), len(pairs))
 
         def whole(a: SpanSet, b: SpanSet, mode: str = mode) -> float:
@@ -164,7 +167,7 @@ def score_document(text: str, gold: list[SpanSet], pred: list[SpanSet]) -> DocSc
                 total += v
             return total
 
-        pairs = _pair(list(gold), list(pred), whole)  # type: ignore[arg-type]
+        pairs = _pair(gold, pred, whole)
         counts[("attribution", mode)] = Counts(len(gold), len(pred), len(pairs))
         if mode == "overlap":
             missed = sorted(set(range(len(gold))) - {i for i, _ in pairs})

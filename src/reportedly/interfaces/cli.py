@@ -125,13 +125,15 @@ class ExportFormat(StrEnum):
 @eval_app.command("polnear")
 def eval_polnear(
     split: Annotated[str, typer.Option(help="train or dev (the test split is held back).")] = "dev",
-    data: Annotated[Path | None, typer.Option(help="PolNeAR folder (default: $REPORTEDLY_POLNEAR or ../shared/data/polnear).")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="PolNeAR folder (default: $REPORTEDLY_POLNEAR or ../shared/data/polnear).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write all figures, per publisher and error summary, as JSON.")] = None,
     baseline: Annotated[Baseline | None, typer.Option(help="Also score a baseline on the same split, side by side.")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N articles (quick checks).")] = None,
 ) -> None:
     """PolNeAR attribution scores: Source, Cue, Content and whole attributions, exact and overlap match."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
     from reportedly.evaluation.polnear import load_split
     from reportedly.evaluation.report import render as render_eval
@@ -146,7 +148,11 @@ def eval_polnear(
     ) as bar:
         for system in systems:
             task = bar.add_task(f"{system} on {split}", total=n_articles)
-            results.append(evaluate(docs, system, progress=lambda n, task=task: bar.advance(task, n)))
+
+            def advance(n: int, task: TaskID = task) -> None:
+                bar.advance(task, n)
+
+            results.append(evaluate(docs, system, progress=advance))
     render_eval(results, split, Console())
     if out is not None:
         payload = {"corpus": "PolNeAR", "split": split, "results": results}
