@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from reportedly.evaluation.brat import SpanSet, from_attribution, read_ann, write_ann
 from reportedly.evaluation.polnear import DataError, load_split
 from reportedly.evaluation.scoring import Counts, normalise, score_document, total
