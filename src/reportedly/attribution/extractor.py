@@ -15,7 +15,7 @@ Sources are resolved afterwards (:mod:`reportedly.attribution.sources`); chains 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from spacy.tokens import Doc, Token
 from spacy.tokens import Span as TokSpan
@@ -41,7 +41,7 @@ class Candidate:
     rule: str
     source: TokSpan | None = None
     cue_token: Token | None = None
-    quotes: list[Quote] = field(default_factory=list)
+    scaffold: frozenset[int] = frozenset()  # tokens of "source + cue" set into another sentence's flow
 
 
 @dataclass
@@ -117,6 +117,8 @@ def _np(tok: Token) -> TokSpan:
 def _subject(tok: Token) -> Token | None:
     for child in tok.children:
         if child.dep_ in _SUBJ:
+            if child.tag_ in ("WP", "WDT") and tok.dep_ == "relcl":
+                return tok.head  # "Smith, who said ...": the source is Smith, not "who"
             return child
         if child.dep_ == "agent":  # passive: "was told by officials"
             for pobj in child.children:
@@ -200,6 +202,7 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
         others = [c for c in tok.children if c.dep_ == "parataxis" and _cue_entry(c, lex) is not None]
         content: list[tuple[int, int]] = []
         rule = ""
+        scaffold: frozenset[int] = frozenset()
         if content_heads:
             idx: set[int] = set()
             for h in content_heads:
@@ -227,6 +230,7 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
             ]
             content = token_ranges(doc, subtree_minus(head, exclude))
             rule = "parenthetical"
+            scaffold = frozenset(t.i for t in tok.subtree)
         if not content and subj is not None and tok.dep_ == "ROOT":
             after = [t for t in doc[tok.i + 1 : sent.end] if not (t.is_punct or t.is_space)]
             if not after and any(t.text == ":" for t in doc[tok.i + 1 : sent.end]):
@@ -262,6 +266,7 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
                 rule=f"{cue_kind}:{rule}",
                 source=_np(subj) if subj is not None and subj.lower_ not in _EXPLETIVES else None,
                 cue_token=tok,
+                scaffold=scaffold,
             )
         )
     return out
@@ -282,7 +287,12 @@ def according_to(ctx: _Context) -> list[Candidate]:
         head = tok.head
         while head.dep_ == "conj" and head.head.i != head.i:
             head = head.head
-        idx = {t.i for t in sent} - phrase if head.dep_ == "ROOT" or head.i == tok.i else subtree_minus(head) - phrase
+        words = [t for t in sent if not (t.is_punct or t.is_space)]
+        # ", according to X." closing the sentence (or "According to X, ..." opening it) scopes
+        # over the whole sentence, wherever the parser hung it.
+        edge = bool(words) and (min(phrase) <= words[0].i or max(phrase) >= words[-1].i)
+        whole = head.dep_ == "ROOT" or head.i == tok.i or edge
+        idx = {t.i for t in sent} - phrase if whole else subtree_minus(head) - phrase
         content = token_ranges(doc, idx)
         if not content:
             continue
@@ -294,6 +304,7 @@ def according_to(ctx: _Context) -> list[Candidate]:
                 rule="according-to",
                 source=_np(pobj),
                 cue_token=tok,
+                scaffold=frozenset(phrase) if edge else frozenset(),
             )
         )
     return out
@@ -347,20 +358,16 @@ def extract(doc: Doc, paragraphs: list[tuple[int, int]]) -> list[Candidate]:
                 continue
             seen_cues.add(cand.cue)
             found.append(cand)
-    _cut_parentheticals(doc, found)
+    _cut_scaffolding(doc, found)
     _attach_orphan_quotes(ctx, found)
     found.sort(key=lambda c: c.cue[0])
     return found
 
 
-def _cut_parentheticals(doc: Doc, found: list[Candidate]) -> None:
-    """Take "..., these people said, ..." out of every other content it interrupts: it is the
-    scaffolding of another attribution, not part of what was said."""
-    chunks = []
-    for c in found:
-        if c.cue_token is not None and c.rule.endswith(":parenthetical"):
-            tok = c.cue_token
-            chunks.append((c, {t.i for t in tok.subtree}, tok.idx))
+def _cut_scaffolding(doc: Doc, found: list[Candidate]) -> None:
+    """Take "..., these people said, ..." and ", according to X" out of every other content they
+    interrupt: they are another attribution's scaffolding, not part of what was said."""
+    chunks = [(c, set(c.scaffold), c.cue[0]) for c in found if c.scaffold]
     if not chunks:
         return
     for c in found:

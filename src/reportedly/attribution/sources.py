@@ -205,8 +205,10 @@ class Resolver:
         if definite:
             ent = self.ents.person_with_title(role) or self.ents.person_with_title(head.lower_)
             if ent is None:
-                person = self.ents.last_before(at, {EntityKind.person})
-                ent = person
+                # "the former senator": the latest person mentioned, unless we know them by
+                # another current title ("the mayor" is not Senator Lopez); "former" lifts that.
+                former = any(t.lower_ in ("former", "ex") for t in head.lefts)
+                ent = self.ents.last_before(at, {EntityKind.person}, accept=lambda e: former or not e.titles or role in e.titles)
             if ent is not None:
                 return self._for_entity(ent.id)
         name = _descriptor(phrase)

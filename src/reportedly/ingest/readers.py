@@ -214,8 +214,10 @@ def make_article(
 def _domain(url: str | None) -> str | None:
     if not url:
         return None
+    from reportedly.lexicons import outlet_for_domain
+
     host = urlparse(url).hostname or ""
-    return host.removeprefix("www.") or None
+    return outlet_for_domain(host) or host.removeprefix("www.") or None
 
 
 def read_string(text: str, *, url: str | None = None, outlet: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -120,6 +120,9 @@ class Baseline(StrEnum):
 
 class ExportFormat(StrEnum):
     brat = "brat"
+    jsonl = "jsonl"
+    csv = "csv"
+    parquet = "parquet"
 
 
 @eval_app.command("polnear")
@@ -162,37 +165,66 @@ def eval_polnear(
 
 @app.command()
 def export(
-    paths: Annotated[list[str], typer.Argument(help="Article files (text or HTML).", show_default=False)],
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="brat: <name>.txt + <name>.ann standoff per article.")] = (
-        ExportFormat.brat
-    ),
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Article files to analyse and export (brat only).", show_default=False)
+    ] = None,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="brat (.txt + .ann per article), jsonl, csv or parquet.")
+    ] = (ExportFormat.brat),
+    db: Annotated[Path | None, typer.Option(help="Export a corpus database made by reportedly ingest.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write into (created if missing).")] = Path("export"),
-    outermost: Annotated[bool, typer.Option(help="Only outermost attributions (PolNeAR's convention).")] = False,
-    outlet: Annotated[str | None, typer.Option(help="Publishing outlet.")] = None,
+    outermost: Annotated[bool, typer.Option(help="brat: only outermost attributions (PolNeAR's convention).")] = False,
+    outlet: Annotated[str | None, typer.Option(help="Publishing outlet of the files.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Input encoding when not UTF-8.")] = None,
 ) -> None:
-    """Export attributions in brat standoff, viewable in brat beside gold annotations."""
-    from reportedly import get_analyzer
+    """Export attributions: brat standoff (viewable beside gold annotations), or a corpus as tables."""
     from reportedly.evaluation.brat import write_ann
 
     out.mkdir(parents=True, exist_ok=True)
+    if fmt != ExportFormat.brat:
+        if db is None or paths:
+            _fail("jsonl, csv and parquet export a corpus: pass --db corpus.sqlite (and no files)")
+        from reportedly.corpus.export import export as export_tables
+        from reportedly.corpus.store import Store
+
+        with Store(db, create=False) as store:
+            for table, path in export_tables(store, fmt.value, out).items():
+                err.print(f"wrote {table}: {path}")
+        return
+    reports: list[tuple[str, Report]] = []
     failures = 0
-    analyzer = get_analyzer()
-    for p in paths:
-        try:
-            article = read_path(p, outlet=outlet, encoding=encoding)
-        except ReportedlyError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            failures += 1
-            continue
-        report = analyzer.analyze(article)
-        stem = Path(p).stem
+    if db is not None:
+        from reportedly.corpus.store import Store
+
+        with Store(db, create=False) as store:
+            ids = [r[0] for r in store.query("SELECT id FROM articles ORDER BY id")]
+            reports = [(i, r) for i in ids if (r := store.report(i)) is not None]
+    if paths:
+        from reportedly import get_analyzer
+
+        analyzer = get_analyzer()
+        for p in paths:
+            try:
+                article = read_path(p, outlet=outlet, encoding=encoding)
+            except ReportedlyError as exc:
+                err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+                failures += 1
+                continue
+            reports.append((Path(p).stem, analyzer.analyze(article)))
+    if not reports and not failures:
+        _fail("nothing to export: name article files, or a corpus with --db")
+    for stem, report in reports:
         # brat offsets index the .txt beside the .ann: write the analysed text, not the raw file
-        (out / f"{stem}.txt").write_text(article.text, encoding="utf-8")
+        (out / f"{stem}.txt").write_text(report.article.text, encoding="utf-8")
         (out / f"{stem}.ann").write_text(write_ann(report, outermost_only=outermost), encoding="utf-8")
-    err.print(f"wrote {len(paths) - failures} article(s) to {out}/")
+    err.print(f"wrote {len(reports)} article(s) to {out}/")
     if failures:
         raise typer.Exit(2)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -205,6 +237,11 @@ def schema() -> None:
 def sample() -> None:
     """Print the path of the bundled sample article."""
     typer.echo(str(sample_path()))
+
+
+from reportedly.interfaces import corpus_cli  # noqa: E402  (registers ingest and query on app)
+
+corpus_cli.register(app)
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ class Lexicons:
     role_max_len: int
     documents: frozenset[str]
     outlets: dict[str, str]  # lower-case name without "the" -> canonical name
+    domains: dict[str, str]  # web domain -> canonical outlet name
     opinion: dict[tuple[str, ...], float]
     opinion_max_len: int
 
@@ -55,6 +56,7 @@ def load() -> Lexicons:
         role_max_len=max(len(r.split()) for r in roles),
         documents=frozenset(r[0] for r in _lines("documents.txt")),
         outlets={_strip_the(r[0]): r[0] for r in _lines("outlets.txt")},
+        domains={d.strip(): r[0] for r in _lines("outlets.txt") if len(r) > 1 for d in r[1].split(",") if d.strip()},
         opinion=opinion,
         opinion_max_len=max(len(k) for k in opinion),
     )
@@ -63,6 +65,17 @@ def load() -> Lexicons:
 def canonical_outlet(name: str) -> str | None:
     """The canonical outlet name for ``name`` ("the Washington Post" -> "The Washington Post")."""
     return load().outlets.get(_strip_the(name.strip()))
+
+
+def outlet_for_domain(host: str) -> str | None:
+    """The outlet behind a web domain ("www.washingtonpost.com" -> "The Washington Post")."""
+    host = host.strip().lower().removeprefix("www.")
+    domains = load().domains
+    while host:
+        if host in domains:
+            return domains[host]
+        _, _, host = host.partition(".")
+    return None
 
 
 _OUTLET_WORDS = (

@@ -131,3 +131,10 @@ def _link_parents(attributions: list[Attribution]) -> None:
                 if best is None or size < best[0]:
                     best = (size, b)
         a.parent_id = best[1].id if best else None
+    # Two attributions inside each other's content (a parse tangle): the wider one is the outer.
+    by_id = {a.id: a for a in attributions}
+    for a in attributions:
+        other = by_id.get(a.parent_id or "")
+        if other is not None and other.parent_id == a.id:
+            outer = max((a, other), key=lambda x: sum(p.end - p.start for p in x.content))
+            outer.parent_id = None

@@ -13,6 +13,7 @@ Rule (documented in docs/analysis.md):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
@@ -70,13 +71,14 @@ class DocEntities:
         hits = [e for e in self.entities if e.kind == EntityKind.person and title in e.titles]
         return hits[0] if len(hits) == 1 else None
 
-    def last_before(self, char: int, kinds: set[EntityKind]) -> Entity | None:
+    def last_before(self, char: int, kinds: set[EntityKind], accept: Callable[[Entity], bool] | None = None) -> Entity | None:
         best: Entity | None = None
         for start, pos in self.mentions:
             if start >= char:
                 break
-            if self.entities[pos].kind in kinds:
-                best = self.entities[pos]
+            ent = self.entities[pos]
+            if ent.kind in kinds and (accept is None or accept(ent)):
+                best = ent
         return best
 
 

@@ -1,0 +1,1 @@
+"""Corpus mode: many articles in an embedded store (SQLite), entities across articles, queries."""

@@ -1,0 +1,177 @@
+"""Corpus commands: ``reportedly ingest`` and ``reportedly query ...``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+err = Console(stderr=True)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+DbOption = Annotated[Path, typer.Option("--db", help="Corpus database (SQLite) made by reportedly ingest.")]
+FmtOption = Annotated[Fmt, typer.Option("--format", "-f", help="table, json or csv.")]
+
+
+def _emit(rows: list[dict[str, Any]], fmt: Fmt, title: str) -> None:
+    if fmt == Fmt.json:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return
+    if fmt == Fmt.csv:
+        buf = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        sys.stdout.write(buf.getvalue())
+        return
+    table = Table(title=title, title_justify="left")
+    if not rows:
+        Console().print(f"{title}: nothing found")
+        return
+    for col in rows[0]:
+        numeric = all(isinstance(r[col], int | float) for r in rows if r[col] is not None)
+        table.add_column(col.replace("_", " "), justify="right" if numeric else "left", overflow="fold")
+    for r in rows:
+        table.add_row(*("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in r.values()))
+    Console().print(table)
+
+
+def _store(db: Path) -> Any:
+    from reportedly.corpus.store import Store
+
+    return Store(db, create=False)
+
+
+def register(app: typer.Typer) -> None:
+    query_app = typer.Typer(help="Ask a corpus database questions.", no_args_is_help=True)
+    app.add_typer(query_app, name="query")
+
+    @app.command()
+    def ingest(
+        paths: Annotated[list[Path], typer.Argument(help="Files or folders: .txt, .html, .jsonl, .warc(.gz), .rss/.atom/.xml.")],
+        db: Annotated[Path, typer.Option("--db", help="SQLite file to create or add to.")] = Path("corpus.sqlite"),
+        workers: Annotated[int | None, typer.Option(help="Analysis processes (default: all cores).")] = None,
+        encoding: Annotated[str | None, typer.Option(help="Encoding of non-UTF-8 text files.")] = None,
+    ) -> None:
+        """Analyse a corpus into a database. Resumable: a rerun skips what is stored; failures are recorded."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        from reportedly.corpus.ingest import IngestStats, count_items, ingest
+
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            err.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}", highlight=False)
+            raise typer.Exit(2)
+        total = count_items(paths)
+        started = time.perf_counter()
+        with Progress(
+            TextColumn("ingesting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} articles/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("ingest", total=total, rate="0.0")
+
+            def progress(s: IngestStats) -> None:
+                done = s.stored + s.duplicates + s.failed + s.skipped
+                rate = (s.stored + s.duplicates) / max(time.perf_counter() - started, 1e-9)
+                bar.update(task, completed=done, rate=f"{rate:.1f}")
+
+            stats = ingest(paths, db, workers=workers, encoding=encoding, progress=progress)
+        seconds = time.perf_counter() - started
+        analysed = stats.stored + stats.duplicates
+        err.print(
+            f"{stats.stored} stored, {stats.duplicates} duplicates, {stats.skipped} already stored, {stats.failed} failed; "
+            f"{analysed / seconds:.2f} articles/s, {stats.words / seconds:,.0f} words/s over {seconds:.1f} s -> {db}",
+            highlight=False,
+        )
+        if stats.failed:
+            err.print("see the failures: reportedly query failures --db " + str(db), highlight=False)
+
+    @query_app.command("claims")
+    def q_claims(
+        about: Annotated[str | None, typer.Option(help="Claims mentioning an entity: 'Jeff Sessions', 'Sessions'.")] = None,
+        by: Annotated[str | None, typer.Option(help="Claims whose source is an entity.")] = None,
+        db: DbOption = Path("corpus.sqlite"),
+        fmt: FmtOption = Fmt.table,
+        limit: int = 200,
+    ) -> None:
+        """Claims about (or by) an entity, with their source, outlet, date and certainty."""
+        from reportedly.corpus.query import claims_about, claims_by
+
+        if (about is None) == (by is None):
+            err.print("[red]error:[/red] give one of --about NAME or --by NAME", highlight=False)
+            raise typer.Exit(2)
+        with _store(db) as store:
+            if about is not None:
+                _emit(claims_about(store, about, limit), fmt, f"Claims about {about}")
+            else:
+                _emit(claims_by(store, by or "", limit), fmt, f"Claims by {by}")
+
+    @query_app.command("sources")
+    def q_sources(
+        outlet: Annotated[str | None, typer.Option(help="Only this outlet (name or domain).")] = None,
+        db: DbOption = Path("corpus.sqlite"),
+        fmt: FmtOption = Fmt.table,
+        limit: int = 100,
+    ) -> None:
+        """Who an outlet quotes: sources by attributions, named versus anonymous."""
+        from reportedly.corpus.query import sources
+
+        with _store(db) as store:
+            _emit(sources(store, outlet, limit), fmt, f"Sources quoted by {outlet or 'all outlets'}")
+
+    @query_app.command("profile")
+    def q_profile(
+        db: DbOption = Path("corpus.sqlite"),
+        fmt: FmtOption = Fmt.table,
+        plot: Annotated[Path | None, typer.Option(help="Also draw the profile as a PNG chart.")] = None,
+    ) -> None:
+        """Sourcing profile per outlet: attribution density, anonymous, hedged and opinion shares."""
+        from reportedly.corpus.query import plot_profile, profile
+
+        with _store(db) as store:
+            rows = profile(store)
+        _emit(rows, fmt, "Outlet sourcing profile")
+        if plot is not None:
+            plot_profile(rows, plot)
+            err.print(f"wrote {plot}")
+
+    @query_app.command("search")
+    def q_search(
+        text: Annotated[str, typer.Argument(help="Words or an FTS5 query: 'resign*', 'Sessions AND Trump'.")],
+        db: DbOption = Path("corpus.sqlite"),
+        fmt: FmtOption = Fmt.table,
+        limit: int = 50,
+    ) -> None:
+        """Full-text search over claims."""
+        from reportedly.corpus.query import search
+
+        with _store(db) as store:
+            _emit(search(store, text, limit), fmt, f"Claims matching {text!r}")
+
+    @query_app.command("failures")
+    def q_failures(db: DbOption = Path("corpus.sqlite"), fmt: FmtOption = Fmt.table) -> None:
+        """Inputs that could not be analysed, and why."""
+        with _store(db) as store:
+            rows = [dict(r) for r in store.query("SELECT origin, reason FROM failures ORDER BY failed_at")]
+        _emit(rows, fmt, "Failures")
