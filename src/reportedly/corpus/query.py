@@ -94,7 +94,7 @@ def sources(store: Store, outlet: str | None = None, limit: int = 100) -> list[R
 def profile(store: Store) -> list[Row]:
     """Per outlet: articles, attributions per 1,000 words, share of anonymous sources, share of
     hedged claims (below certain), share of opinion sentences."""
-    base = {
+    base: dict[str, dict[str, Any]] = {
         r["outlet"]: dict(r)
         for r in store.query(
             "SELECT coalesce(outlet, '(unknown)') AS outlet, count(*) AS articles, sum(words) AS words, "
@@ -112,18 +112,17 @@ def profile(store: Store) -> list[Row]:
     ):
         base[r["outlet"]].update(claims=r["n"], hedged=r["hedged"])
     out = []
-    for name, row in sorted(base.items()):
-        r: dict[str, Any] = row
-        n_attr = r.get("attributions", 0) or 0
+    for name, agg in sorted(base.items()):
+        n_attr = agg.get("attributions", 0) or 0
         out.append(
             {
                 "outlet": name,
-                "articles": r["articles"],
-                "words": r["words"],
-                "attributions_per_1000_words": round(1000 * n_attr / r["words"], 2) if r["words"] else 0.0,
-                "anonymous_share": round((r.get("anonymous") or 0) / n_attr, 3) if n_attr else 0.0,
-                "hedged_share": round((r.get("hedged") or 0) / r["claims"], 3) if r.get("claims") else 0.0,
-                "opinion_share": round((r["opinion"] or 0) / r["sentences"], 3) if r["sentences"] else 0.0,
+                "articles": agg["articles"],
+                "words": agg["words"],
+                "attributions_per_1000_words": round(1000 * n_attr / agg["words"], 2) if agg["words"] else 0.0,
+                "anonymous_share": round((agg.get("anonymous") or 0) / n_attr, 3) if n_attr else 0.0,
+                "hedged_share": round((agg.get("hedged") or 0) / agg["claims"], 3) if agg.get("claims") else 0.0,
+                "opinion_share": round((agg["opinion"] or 0) / agg["sentences"], 3) if agg["sentences"] else 0.0,
             }
         )
     return out
