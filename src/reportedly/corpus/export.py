@@ -11,17 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reportedly.corpus.rows import ARTICLE_COLUMNS, ATTRIBUTION_COLUMNS, CLAIM_COLUMNS
 from reportedly.corpus.store import Store
 
 TABLES: dict[str, str] = {
-    "articles": (
-        "SELECT id, origin, outlet, url, title, author, date, words, sentences, opinion_sentences FROM articles ORDER BY id"
-    ),
-    "attributions": (
-        "SELECT article_id, id, kind, source_text, cue, content, source_name, source_kind, anonymous, source_count, "
-        "descriptor, parent_id, certainty FROM attributions ORDER BY article_id, id"
-    ),
-    "claims": "SELECT article_id, id, text, certainty, attribution_id FROM claims ORDER BY article_id, rowid",
+    "articles": f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles ORDER BY id",
+    "attributions": f"SELECT {', '.join(ATTRIBUTION_COLUMNS)} FROM attributions ORDER BY article_id, id",
+    "claims": f"SELECT {', '.join(CLAIM_COLUMNS)} FROM claims ORDER BY article_id, rowid",
 }
 
 

@@ -9,7 +9,6 @@ them by key.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -17,8 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from reportedly.corpus.rows import ARTICLE_COLUMNS, ATTRIBUTION_COLUMNS, CLAIM_COLUMNS, article_row, attribution_rows, claim_rows
 from reportedly.errors import ReportedlyError
-from reportedly.model import Certainty, Report, Voice
+from reportedly.model import Report
 
 SCHEMA_VERSION = 1
 
@@ -90,6 +90,10 @@ CREATE TABLE IF NOT EXISTS claim_entities (
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING fts5(text, content='claims', content_rowid='rowid');
 """
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 class StoreError(ReportedlyError):
@@ -168,51 +172,25 @@ class Store:
         return True
 
     def _insert(self, origin: str, report: Report, resolver: Any) -> None:
-        art = report.article
-        m = art.meta
-        opinion = sum(1 for v in report.voice if v.voice == Voice.opinion)
+        row = article_row(report, origin)
         self.db.execute(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                art.id, origin, m.outlet, m.url, m.title, m.author, m.date, len(art.text.split()),
-                len(report.voice), opinion, report.model_dump_json(), time.time(),
-            ),
-        )  # fmt: skip
+            _insert_sql("articles", (*ARTICLE_COLUMNS, "report", "ingested_at")),
+            (*row.values(), report.model_dump_json(), time.time()),
+        )
         local_to_corpus = resolver.link(self.db, report)
-        claims_by_attr = {c.attribution_id: c for c in report.claims if c.attribution_id}
-        for a in report.attributions:
-            src = report.source(a.source_id)
-            claim = claims_by_attr.get(a.id)
+        source_entity = {s.id: local_to_corpus.get(s.entity_id) for s in report.sources if s.entity_id}
+        for a, arow in zip(report.attributions, attribution_rows(report), strict=True):
             self.db.execute(
-                "INSERT INTO attributions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    art.id, a.id, a.kind.value, a.source.text if a.source else None, a.cue.text, a.content_text,
-                    src.name if src else None, src.kind.value if src else None, int(bool(src and src.anonymous)),
-                    src.count if src else None, src.descriptor if src else None,
-                    local_to_corpus.get(src.entity_id) if src and src.entity_id else None,
-                    a.parent_id, claim.certainty.value if claim else None,
-                ),
-            )  # fmt: skip
+                _insert_sql("attributions", (*ATTRIBUTION_COLUMNS, "entity_id")),
+                (*arow.values(), source_entity.get(a.source_id or "")),
+            )
         mentions = [(m.start, m.end, local_to_corpus.get(e.id)) for e in report.entities for m in e.mentions]
-        for c in report.claims:
-            text = " … ".join(p.text for p in c.content)
+        for c, crow in zip(report.claims, claim_rows(report), strict=True):
             cur = self.db.execute(
-                "INSERT INTO claims (article_id, id, text, certainty, attribution_id) VALUES (?,?,?,?,?)",
-                (art.id, c.id, text, c.certainty.value, c.attribution_id),
+                f"INSERT INTO claims ({', '.join(CLAIM_COLUMNS)}) VALUES ({', '.join('?' * len(CLAIM_COLUMNS))})",
+                tuple(crow.values()),
             )
             rowid = cur.lastrowid
-            self.db.execute("INSERT INTO claims_fts (rowid, text) VALUES (?, ?)", (rowid, text))
+            self.db.execute("INSERT INTO claims_fts (rowid, text) VALUES (?, ?)", (rowid, crow["text"]))
             about = {eid for s, e, eid in mentions if eid is not None and any(p.start <= s and e <= p.end for p in c.content)}
             self.db.executemany("INSERT OR IGNORE INTO claim_entities VALUES (?, ?)", [(rowid, eid) for eid in about])
-
-
-def report_summary(report: Report) -> dict[str, Any]:
-    return {
-        "attributions": len(report.attributions),
-        "anonymous": sum(1 for a in report.attributions if (s := report.source(a.source_id)) and s.anonymous),
-        "hedged": sum(1 for c in report.claims if c.certainty != Certainty.certain),
-    }
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False)
