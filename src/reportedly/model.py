@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"  # 1.1: Report.events
 
 
 class _Model(BaseModel):
@@ -167,6 +167,32 @@ class VoiceSpan(_Model):
     cues: list[Span] = Field(default_factory=list, description="Evaluative words or marks that raised the score.")
 
 
+class Event(_Model):
+    """Who did what to whom, as one mention in the text, with the support behind it."""
+
+    id: str
+    predicate: str = Field(description="Verb lemma with particle or light-verb object: 'offer resignation', 'go after'.")
+    trigger: Span = Field(description="The verb (and the event noun of a light verb).")
+    actor: Span | None = None
+    actor_name: str | None = Field(default=None, description="Resolved actor: entity name, else the phrase.")
+    actor_entity_id: str | None = None
+    target: Span | None = None
+    target_name: str | None = None
+    target_entity_id: str | None = None
+    target_event_id: str | None = Field(default=None, description="When the target is another event ('refused the offer').")
+    cameo: str | None = Field(default=None, description="CAMEO top-level class, two digits ('12' reject).")
+    cameo_label: str | None = None
+    negated: bool = False
+    tense: str = Field(default="unknown", description="past, present, future or unknown.")
+    certainty: Certainty = Field(description="As its supporting source presents it (the covering claim's certainty).")
+    outlet_certainty: Certainty = Field(
+        description="The publisher's own commitment: relayed events are at most probable; hedges lower it further."
+    )
+    attribution_id: str | None = Field(default=None, description="Supporting attribution; None means the outlet itself.")
+    claim_id: str | None = None
+    same_as: str | None = Field(default=None, description="An earlier mention of the same event ('made the suggestion').")
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     reportedly_version: str = ""
@@ -178,6 +204,7 @@ class Report(_Model):
     hedges: list[Hedge] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
     voice: list[VoiceSpan] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
 
     # Convenience look-ups: reports are small, so linear scans keep the model plain data.
     def source(self, source_id: str | None) -> Source | None:
@@ -201,6 +228,22 @@ class Report(_Model):
 
     def claim_for(self, attribution: Attribution) -> Claim | None:
         return next((c for c in self.claims if c.attribution_id == attribution.id), None)
+
+    def event(self, event_id: str | None) -> Event | None:
+        return next((e for e in self.events if e.id == event_id), None)
+
+    def event_group(self, event: Event) -> list[Event]:
+        """Every mention of the same event as ``event`` (linked through ``same_as``), in text order."""
+        root = event
+        while root.same_as is not None and (up := self.event(root.same_as)) is not None:
+            root = up
+
+        def root_of(e: Event) -> str:
+            while e.same_as is not None and (up := self.event(e.same_as)) is not None:
+                e = up
+            return e.id
+
+        return [e for e in self.events if root_of(e) == root.id]
 
     def to_json(self, indent: int | None = 2) -> str:
         return self.model_dump_json(indent=indent)

@@ -140,6 +140,25 @@ def search(store: Store, text: str, limit: int = 50) -> list[Row]:
         return _rows(store.query(sql, ('"' + text.replace('"', '""') + '"', limit)))
 
 
+def events(store: Store, actor: str | None = None, limit: int = 200) -> list[Row]:
+    """Events, optionally those an entity did, with the support behind each."""
+    where, params = "1", ()
+    if actor is not None:
+        ids = [e["id"] for e in find_entities(store, actor)]
+        if not ids:
+            return []
+        where, params = f"ev.actor_entity IN ({','.join('?' * len(ids))})", tuple(ids)
+    rows = store.query(
+        f"""SELECT ar.date, ar.outlet, ev.actor, CASE WHEN ev.negated THEN 'not ' ELSE '' END || ev.predicate AS action,
+                   ev.target, ev.cameo, ev.outlet_certainty AS certainty, ev.support, ar.id AS article
+            FROM events ev JOIN articles ar ON ar.id = ev.article_id
+            WHERE {where} AND (ev.cameo IS NOT NULL OR ev.target IS NOT NULL)
+            ORDER BY ar.date, ar.outlet, ev.rowid LIMIT ?""",
+        (*params, limit),
+    )
+    return _rows(rows)
+
+
 def plot_profile(rows: list[Row], path: Path) -> None:
     """Outlets side by side: sourcing and hedging shares, and attribution density."""
     import matplotlib

@@ -17,6 +17,10 @@ ATTRIBUTION_COLUMNS = (
     "source_count", "descriptor", "parent_id", "certainty",
 )  # fmt: skip
 CLAIM_COLUMNS = ("article_id", "id", "text", "certainty", "attribution_id")
+EVENT_COLUMNS = (
+    "article_id", "id", "actor", "predicate", "target", "cameo", "negated", "tense", "certainty",
+    "outlet_certainty", "attribution_id", "same_as", "support",
+)  # fmt: skip
 ENTITY_MENTION_COLUMNS = ("article_id", "local_id", "name", "kind", "mentions")
 
 Row = dict[str, Any]
@@ -86,3 +90,29 @@ def entity_mention_rows(report: Report) -> list[Row]:
         {"article_id": art_id, "local_id": e.id, "name": e.name, "kind": e.kind.value, "mentions": len(e.mentions)}
         for e in report.entities
     ]
+
+
+def event_rows(report: Report) -> list[Row]:
+    art_id = report.article.id
+    outlet = report.article.meta.outlet or "this outlet"
+    rows = []
+    for e in report.events:
+        a = report.attribution(e.attribution_id)
+        rows.append(
+            {
+                "article_id": art_id,
+                "id": e.id,
+                "actor": e.actor_name,
+                "predicate": e.predicate,
+                "target": e.target_name,
+                "cameo": e.cameo,
+                "negated": int(e.negated),
+                "tense": e.tense,
+                "certainty": e.certainty.value,
+                "outlet_certainty": e.outlet_certainty.value,
+                "attribution_id": e.attribution_id,
+                "same_as": e.same_as,
+                "support": " ← ".join(report.chain(a)) if a is not None else f"{outlet} itself",
+            }
+        )
+    return rows

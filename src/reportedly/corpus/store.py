@@ -16,11 +16,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reportedly.corpus.rows import ARTICLE_COLUMNS, ATTRIBUTION_COLUMNS, CLAIM_COLUMNS, article_row, attribution_rows, claim_rows
+from reportedly.corpus.rows import (
+    ARTICLE_COLUMNS,
+    ATTRIBUTION_COLUMNS,
+    CLAIM_COLUMNS,
+    EVENT_COLUMNS,
+    article_row,
+    attribution_rows,
+    claim_rows,
+    event_rows,
+)
 from reportedly.errors import ReportedlyError
 from reportedly.model import Report
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: events; every change so far is additive, so older files are upgraded in place
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -88,6 +97,16 @@ CREATE TABLE IF NOT EXISTS claim_entities (
     entity_id INTEGER NOT NULL REFERENCES entities(id),
     PRIMARY KEY (claim_rowid, entity_id)
 );
+CREATE TABLE IF NOT EXISTS events (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    id TEXT NOT NULL,
+    actor TEXT, predicate TEXT NOT NULL, target TEXT, cameo TEXT, negated INTEGER NOT NULL, tense TEXT,
+    certainty TEXT NOT NULL, outlet_certainty TEXT NOT NULL, attribution_id TEXT, same_as TEXT, support TEXT,
+    actor_entity INTEGER REFERENCES entities(id),
+    target_entity INTEGER REFERENCES entities(id),
+    PRIMARY KEY (article_id, id)
+);
+CREATE INDEX IF NOT EXISTS events_actor ON events(actor_entity);
 CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING fts5(text, content='claims', content_rowid='rowid');
 """
 
@@ -142,7 +161,7 @@ class Store:
         return {r[0] for r in self.db.execute("SELECT key FROM inputs")}
 
     def count(self, table: str) -> int:
-        if table not in {"articles", "attributions", "claims", "entities", "failures", "inputs"}:
+        if table not in {"articles", "attributions", "claims", "entities", "failures", "inputs", "events"}:
             raise ValueError(table)
         return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
@@ -183,6 +202,11 @@ class Store:
             self.db.execute(
                 _insert_sql("attributions", (*ATTRIBUTION_COLUMNS, "entity_id")),
                 (*arow.values(), source_entity.get(a.source_id or "")),
+            )
+        for ev, erow in zip(report.events, event_rows(report), strict=True):
+            self.db.execute(
+                _insert_sql("events", (*EVENT_COLUMNS, "actor_entity", "target_entity")),
+                (*erow.values(), local_to_corpus.get(ev.actor_entity_id or ""), local_to_corpus.get(ev.target_entity_id or "")),
             )
         mentions = [(m.start, m.end, local_to_corpus.get(e.id)) for e in report.entities for m in e.mentions]
         for c, crow in zip(report.claims, claim_rows(report), strict=True):

@@ -169,6 +169,19 @@ def register(app: typer.Typer) -> None:
         with _store(db) as store:
             _emit(search(store, text, limit), fmt, f"Claims matching {text!r}")
 
+    @query_app.command("events")
+    def q_events(
+        actor: Annotated[str | None, typer.Option(help="Only events this entity did: 'Jeff Sessions'.")] = None,
+        db: DbOption = Path("corpus.sqlite"),
+        fmt: FmtOption = Fmt.table,
+        limit: int = 200,
+    ) -> None:
+        """Who did what to whom: events with CAMEO class, the outlet's certainty and their support."""
+        from reportedly.corpus.query import events
+
+        with _store(db) as store:
+            _emit(events(store, actor, limit), fmt, f"Events{' by ' + actor if actor else ''}")
+
     @query_app.command("failures")
     def q_failures(db: DbOption = Path("corpus.sqlite"), fmt: FmtOption = Fmt.table) -> None:
         """Inputs that could not be analysed, and why."""

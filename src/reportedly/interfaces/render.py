@@ -127,6 +127,31 @@ def voice_table(report: Report) -> Table:
     return table
 
 
+def events_table(report: Report) -> Table:
+    table = Table(title="Events (who did what to whom, and who says so)", title_justify="left", show_edge=False)
+    table.add_column("actor")
+    table.add_column("action")
+    table.add_column("target")
+    table.add_column("CAMEO")
+    table.add_column("outlet's certainty")
+    table.add_column("supported by", overflow="fold")
+    for e in report.events:
+        if e.cameo is None and e.target is None:
+            continue  # states and unclassified verbs: listed in JSON, left out here
+        a = report.attribution(e.attribution_id)
+        support = " ← ".join(report.chain(a)) if a is not None else f"{report.article.meta.outlet or 'this outlet'} itself"
+        action = ("not " if e.negated else "") + e.predicate
+        table.add_row(
+            _snippet(e.actor_name or "", 30),
+            action,
+            _snippet(e.target_name or "", 30),
+            f"{e.cameo} {e.cameo_label}" if e.cameo else "",
+            Text(e.outlet_certainty.value, style=_CERTAINTY_STYLE[e.outlet_certainty]),
+            support + (f"  (= {e.same_as})" if e.same_as else ""),
+        )
+    return table
+
+
 def render(report: Report, console: Console) -> None:
     meta = report.article.meta
     title = meta.title or report.article.text.split("\n", 1)[0][:80]
@@ -138,6 +163,9 @@ def render(report: Report, console: Console) -> None:
     console.print()
     if report.hedges:
         console.print(hedge_table(report))
+        console.print()
+    if report.events:
+        console.print(events_table(report))
         console.print()
     if any(v.voice == Voice.opinion for v in report.voice):
         console.print(voice_table(report))

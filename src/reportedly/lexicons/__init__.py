@@ -7,6 +7,11 @@ from functools import lru_cache
 from importlib import resources
 
 
+def rows(name: str) -> list[list[str]]:
+    """The rows of a tab-separated data file in this folder, without comments and blank lines."""
+    return _lines(name)
+
+
 def _lines(name: str) -> list[list[str]]:
     raw = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     rows = []

@@ -16,6 +16,7 @@ from reportedly.attribution.extractor import Candidate, extract
 from reportedly.attribution.sources import Resolver
 from reportedly.certainty.claims import build_claims
 from reportedly.certainty.hedges import find_hedges
+from reportedly.events.extractor import extract_events
 from reportedly.model import Article, Attribution, Hedge, Report, Span
 from reportedly.pipeline.entities import find_entities
 from reportedly.pipeline.nlp import load_nlp, pipeline_label
@@ -63,6 +64,8 @@ class Analyzer:
             for i, h in enumerate(found_hedges)
         ]
         claims = build_claims(doc, attributions, cue_tokens, found_hedges, hedges)
+        cue_ids = {t.i for t in cue_tokens.values() if t is not None}
+        events = extract_events(doc, ents, attributions, claims, cue_ids)
         voice = tag_voice(
             doc,
             [(p.start, p.end) for a in attributions for p in a.content],
@@ -79,6 +82,7 @@ class Analyzer:
             hedges=hedges,
             claims=claims,
             voice=voice,
+            events=events,
         )
 
 

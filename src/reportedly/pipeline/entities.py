@@ -161,7 +161,8 @@ def find_entities(doc: Doc) -> DocEntities:
         if m.kind != EntityKind.person and m.text.lower() in person_forms:
             m.kind = EntityKind.person
     for tok in doc:
-        if tok.i not in covered and tok.pos_ == "PROPN" and tok.lower_ in last_names:
+        # the tagger calls a capitalised "Sessions" a plural noun now and then
+        if tok.i not in covered and (tok.pos_ == "PROPN" or (tok.pos_ == "NOUN" and tok.is_title)) and tok.lower_ in last_names:
             raw.append(Mention(tok.i, tok.i + 1, tok.idx, tok.idx + len(tok), tok.text, EntityKind.person))
     raw.sort(key=lambda m: m.start)
 
