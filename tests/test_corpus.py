@@ -105,7 +105,7 @@ def test_query_cli_formats_and_plot(corpus_db: Path, tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert {r["outlet"] for r in json.loads(out.stdout)} == {"The Daily Ledger", "(unknown)"}
     csv_out = cli("query", "claims", "--by", "Lopez", "--db", str(corpus_db), "-f", "csv")
-    assert csv_out.stdout.splitlines()[0] == "date,outlet,source,anonymous,certainty,claim,article"
+    assert csv_out.stdout.splitlines()[0] == "date,outlet,source,anonymous,certainty,claim,claim_id,article"
     png = tmp_path / "profile.png"
     table = cli("query", "profile", "--db", str(corpus_db), "--plot", str(png))
     assert table.returncode == 0 and "The Daily Ledger" in table.stdout

@@ -29,7 +29,7 @@ def find_entities(store: Store, name: str) -> list[Row]:
 
 
 _CLAIM_COLUMNS = """ar.date, ar.outlet, coalesce(at.source_name, ar.outlet || ' (itself)') AS source,
-                   coalesce(at.anonymous, 0) AS anonymous, c.certainty, c.text AS claim, ar.id AS article"""
+                   coalesce(at.anonymous, 0) AS anonymous, c.certainty, c.text AS claim, c.rowid AS claim_id, ar.id AS article"""
 
 
 def claims_about(store: Store, name: str, limit: int = 200) -> list[Row]:
@@ -130,7 +130,7 @@ def profile(store: Store) -> list[Row]:
 
 def search(store: Store, text: str, limit: int = 50) -> list[Row]:
     sql = """SELECT ar.date, ar.outlet, coalesce(at.source_name, ar.outlet || ' (itself)') AS source, c.certainty,
-                    c.text AS claim, ar.id AS article
+                    c.text AS claim, c.rowid AS claim_id, ar.id AS article
              FROM claims_fts f JOIN claims c ON c.rowid = f.rowid JOIN articles ar ON ar.id = c.article_id
              LEFT JOIN attributions at ON at.article_id = c.article_id AND at.id = c.attribution_id
              WHERE claims_fts MATCH ? ORDER BY f.rank LIMIT ?"""

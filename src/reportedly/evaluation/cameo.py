@@ -85,7 +85,13 @@ def score(gold: list[list[str]], pred: list[list[str]]) -> dict[str, Any]:
         p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
         r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
-        return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "gold": c["tp"] + c["fn"], "pred": c["tp"] + c["fp"]}
+        return {
+            "precision": round(p, 3),
+            "recall": round(r, 3),
+            "f1": round(f, 3),
+            "gold": c["tp"] + c["fn"],
+            "pred": c["tp"] + c["fp"],
+        }
 
     return {"overall": prf(total), "per_class": {k: prf(v) for k, v in sorted(per.items())}}
 

@@ -68,6 +68,7 @@ def register(app: typer.Typer) -> None:
         db: Annotated[Path, typer.Option("--db", help="SQLite file to create or add to.")] = Path("corpus.sqlite"),
         workers: Annotated[int | None, typer.Option(help="Analysis processes (default: all cores).")] = None,
         encoding: Annotated[str | None, typer.Option(help="Encoding of non-UTF-8 text files.")] = None,
+        stories: Annotated[bool, typer.Option(help="Cluster new articles into stories when done.")] = True,
     ) -> None:
         """Analyse a corpus into a database. Resumable: a rerun skips what is stored; failures are recorded."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -106,6 +107,17 @@ def register(app: typer.Typer) -> None:
         )
         if stats.failed:
             err.print("see the failures: reportedly query failures --db " + str(db), highlight=False)
+        if stories and stats.stored:
+            from reportedly.corpus.store import Store
+            from reportedly.corpus.stories import assign_stories, backend
+
+            t0 = time.perf_counter()
+            with Store(db) as store:
+                placed = assign_stories(store)
+            took = time.perf_counter() - t0
+            err.print(
+                f"stories: {placed} articles placed in {took:.1f} s ({placed / max(took, 1e-9):.0f} articles/s, {backend()})"
+            )
 
     @query_app.command("claims")
     def q_claims(
@@ -181,6 +193,49 @@ def register(app: typer.Typer) -> None:
 
         with _store(db) as store:
             _emit(events(store, actor, limit), fmt, f"Events{' by ' + actor if actor else ''}")
+
+    @query_app.command("stories")
+    def q_stories(db: DbOption = Path("corpus.sqlite"), fmt: FmtOption = Fmt.table, limit: int = 50) -> None:
+        """Stories: articles clustered across outlets and days, biggest first."""
+        from reportedly.corpus.stories import assign_stories, stories
+
+        with _store(db) as store:
+            assign_stories(store)  # place any article ingested since the last run
+            _emit(stories(store, limit), fmt, "Stories")
+
+    @query_app.command("provenance")
+    def q_provenance(
+        claim: Annotated[int, typer.Option(help="Claim id (the 'claim_id' column of query search / claims).")],
+        db: DbOption = Path("corpus.sqlite"),
+        fmt: FmtOption = Fmt.table,
+        plot: Annotated[Path | None, typer.Option(help="Also draw the provenance graph as a PNG.")] = None,
+    ) -> None:
+        """How a claim travelled: who reported it first, who relayed it, who cites whom."""
+        from rich.tree import Tree
+
+        from reportedly.corpus.stories import assign_stories, plot_provenance, provenance
+
+        with _store(db) as store:
+            assign_stories(store)
+            prov = provenance(store, claim)
+        if fmt == Fmt.json:
+            sys.stdout.write(json.dumps(prov, indent=2, ensure_ascii=False) + "\n")
+        elif fmt == Fmt.csv:
+            _emit(prov["reports"], fmt, "")
+        else:
+            c = prov["claim"]
+            tree = Tree(f"[bold]“{c['text']}”[/bold]  (claim {c['rowid']}, story {c['story_id']})")
+            for r in prov["reports"]:
+                how = "[bold green]reported first[/]" if r["first"] else "relayed"
+                tree.add(f"{r['date'] or '?'}  {r['outlet'] or '(unknown outlet)'}: {how}, source {r['source']}")
+            if prov["citations"]:
+                cites = tree.add("citations in this story")
+                for e in prov["citations"]:
+                    cites.add(f"{e['citing']} → {e['cited']}" + (f"  (x{e['n']})" if e["n"] > 1 else ""))
+            Console().print(tree)
+        if plot is not None:
+            plot_provenance(prov, plot)
+            err.print(f"wrote {plot}")
 
     @query_app.command("failures")
     def q_failures(db: DbOption = Path("corpus.sqlite"), fmt: FmtOption = Fmt.table) -> None:
