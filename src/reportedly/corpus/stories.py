@@ -129,7 +129,7 @@ def _cos(a: Vector, b: Vector) -> float:
 
 def _days(a: str | None, b: str | None) -> int | None:
     try:
-        return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days) if a and b else None  # type: ignore[index]
+        return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days) if a and b else None
     except ValueError:
         return None
 

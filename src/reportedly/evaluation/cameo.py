@@ -50,7 +50,7 @@ def load(which: str, data: Path | None = None) -> list[GoldSentence]:
     if root is None or not (root / SETS[which]).exists():
         raise ReportedlyError(f"CAMEO gold file not found ({root or '../shared/data/cameo'}/{SETS[which]}); pass --data DIR")
     raw = (root / SETS[which]).read_text(encoding="utf-8", errors="replace")
-    out = []
+    out: list[GoldSentence] = []
     for attrs, body in _SENTENCE.findall(raw):
         if which == "gsr" and 'evaluate="true"' not in attrs:
             continue

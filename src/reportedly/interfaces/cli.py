@@ -243,9 +243,7 @@ from reportedly.interfaces import corpus_cli  # noqa: E402  (registers ingest an
 
 corpus_cli.register(app)
 
-from reportedly.interfaces import server_cli  # noqa: E402  (registers serve on app)
 
-server_cli.register(app)
 
 from reportedly.interfaces import events_cli  # noqa: E402
 
