@@ -24,6 +24,7 @@ from reportedly import lexicons
 from reportedly.attribution.quotes import Quote, find_quotes
 from reportedly.attribution.spans import ranges_overlap, subtree_minus, token_ranges
 from reportedly.model import AttributionKind
+from reportedly.pipeline import doccache as dc
 
 _SUBJ = {"nsubj", "csubj"}
 _CONTENT_DEPS = {"ccomp"}
@@ -186,7 +187,9 @@ def _quote_ranges(quotes: list[Quote]) -> list[tuple[int, int]]:
 def verb_cues(ctx: _Context) -> list[Candidate]:
     doc, lex = ctx.doc, ctx.lex
     out: list[Candidate] = []
-    for tok in doc:
+    for tok in dc.tokens(doc):
+        if tok.pos_ != "VERB":
+            continue
         entry = _cue_entry(tok, lex)
         if entry is None or ctx.in_quote(tok.idx):
             continue
@@ -275,10 +278,11 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
 def according_to(ctx: _Context) -> list[Candidate]:
     doc = ctx.doc
     out: list[Candidate] = []
-    for tok in doc:
-        if tok.lower_ != "according" or tok.i + 1 >= len(doc) or doc[tok.i + 1].lower_ != "to":
+    toks, low = dc.tokens(doc), dc.lowers(doc)
+    for i in (k for k, w in enumerate(low) if w == "according"):
+        if i + 1 >= len(toks) or low[i + 1] != "to":
             continue
-        to = doc[tok.i + 1]
+        tok, to = toks[i], toks[i + 1]
         pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
         if pobj is None:
             continue
@@ -314,7 +318,9 @@ def block_citations(ctx: _Context) -> list[Candidate]:
     """A one-line paragraph "From the Washington Post:" relays the next paragraph verbatim."""
     doc = ctx.doc
     out: list[Candidate] = []
-    for sent in doc.sents:
+    for sent in dc.sents(doc):
+        if not sent.text.rstrip().endswith(":"):
+            continue
         words = [t for t in sent if not t.is_space]
         if len(words) < 3 or len(words) > 12 or words[-1].text != ":" or words[0].lower_ not in _BLOCK_PREPS:
             continue
@@ -345,7 +351,7 @@ RULES = (block_citations, according_to, verb_cues)
 
 def extract(doc: Doc, paragraphs: list[tuple[int, int]]) -> list[Candidate]:
     lex = lexicons.load()
-    text = doc.text
+    text = dc.text(doc)
     quotes = find_quotes(text)
     ctx = _Context(
         doc=doc, lex=lex, quotes=quotes, quote_starts=[q.start for q in quotes], paragraphs=paragraphs or [(0, len(text))]
@@ -405,8 +411,9 @@ def _attach_orphan_quotes(ctx: _Context, found: list[Candidate]) -> None:
             speaker.content = sorted(speaker.content + q.marked)
             claimed += q.marked
             continue
-        starts_paragraph = not ctx.doc.text[para[0] : q.marked[0][0]].strip()
-        if not starts_paragraph or len(ctx.doc.text[q.start : q.end].split()) < 4:
+        text = dc.text(ctx.doc)
+        starts_paragraph = not text[para[0] : q.marked[0][0]].strip()
+        if not starts_paragraph or len(text[q.start : q.end].split()) < 4:
             continue
         found.append(
             Candidate(

@@ -18,6 +18,7 @@ from spacy.tokens import Doc, Token
 
 from reportedly import lexicons
 from reportedly.model import Certainty
+from reportedly.pipeline import doccache as dc
 
 _BARRIERS = {"advcl", "relcl", "acl", "csubj", "pcomp", "amod", "prep", "pobj", "npadvmod"}
 _ORDER = [Certainty.unknown, Certainty.possible, Certainty.probable, Certainty.negated, Certainty.certain]
@@ -41,7 +42,7 @@ def find_hedges(doc: Doc) -> list[FoundHedge]:
     lex = lexicons.load()
     out: list[FoundHedge] = []
     i, n = 0, len(doc)
-    lowers = [t.lower_ for t in doc]
+    lowers = dc.lowers(doc)
     while i < n:
         matched = 0
         for size in range(min(lex.hedge_max_len, n - i), 0, -1):

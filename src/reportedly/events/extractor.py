@@ -29,6 +29,7 @@ from spacy.tokens import Doc, Token
 
 from reportedly import lexicons
 from reportedly.model import Attribution, Certainty, Claim, Event, Span
+from reportedly.pipeline import doccache as dc
 from reportedly.pipeline.entities import DocEntities
 
 _LIGHT_VERBS = {"make", "take", "give", "offer", "have", "hold", "launch", "issue", "submit", "tender", "file", "announce"}
@@ -111,7 +112,7 @@ def extract_events(
     cue_token_ids: set[int],
 ) -> list[Event]:
     lex = event_lexicon()
-    text = doc.text
+    text = dc.text(doc)
     events: list[Event] = []
     last_by_actor: dict[str, Event] = {}
     by_lemma: dict[tuple[str, str], Event] = {}
@@ -135,7 +136,7 @@ def extract_events(
     # they are not news events.
     in_sources = [(a.source.start, a.source.end) for a in attributions if a.source is not None]
     absorbed: set[int] = set()
-    for verb in doc:
+    for verb in dc.tokens(doc):
         if verb.pos_ != "VERB" or verb.i in cue_token_ids or verb.i in absorbed:
             continue
         if any(s <= verb.idx < e for s, e in in_sources):

@@ -18,6 +18,7 @@ from reportedly.certainty.claims import build_claims
 from reportedly.certainty.hedges import find_hedges
 from reportedly.events.extractor import extract_events
 from reportedly.model import Article, Attribution, Hedge, Report, Span
+from reportedly.pipeline import doccache as dc
 from reportedly.pipeline.entities import find_entities
 from reportedly.pipeline.nlp import load_nlp, pipeline_label
 from reportedly.voice.tagger import tag_voice
@@ -72,6 +73,7 @@ class Analyzer:
             [(a.cue.start, a.cue.end) for a in attributions],
             paragraphs,
         )
+        dc.release(doc)
         return Report(
             reportedly_version=__version__,
             pipeline=self.label,

@@ -21,6 +21,7 @@ from spacy.tokens import Doc, Span, Token
 from reportedly import lexicons
 from reportedly.model import Entity, EntityKind
 from reportedly.model import Span as CharSpan
+from reportedly.pipeline import doccache as dc
 
 _LABEL_KIND = {
     "PERSON": EntityKind.person,
@@ -148,7 +149,7 @@ def find_entities(doc: Doc) -> DocEntities:
 
     # Outlets the NER missed ("Politico said"): match the outlet list on proper-noun runs.
     covered = {i for m in raw for i in range(m.start, m.end)}
-    for tok in doc:
+    for tok in dc.tokens(doc):
         if tok.i in covered or tok.pos_ != "PROPN":
             continue
         if lexicons.canonical_outlet(tok.text) and (tok.i + 1 >= len(doc) or doc[tok.i + 1].pos_ != "PROPN"):
@@ -160,7 +161,7 @@ def find_entities(doc: Doc) -> DocEntities:
     for m in raw:
         if m.kind != EntityKind.person and m.text.lower() in person_forms:
             m.kind = EntityKind.person
-    for tok in doc:
+    for tok in dc.tokens(doc):
         # the tagger calls a capitalised "Sessions" a plural noun now and then
         if tok.i not in covered and (tok.pos_ == "PROPN" or (tok.pos_ == "NOUN" and tok.is_title)) and tok.lower_ in last_names:
             raw.append(Mention(tok.i, tok.i + 1, tok.idx, tok.idx + len(tok), tok.text, EntityKind.person))
@@ -203,7 +204,7 @@ def find_entities(doc: Doc) -> DocEntities:
     # Role mentions ("the president", "his attorney general") of a person whose title we saw.
     titled = {t: e for e in entities if e.kind == EntityKind.person for t in e.titles}
     if titled:
-        for tok in doc:
+        for tok in dc.tokens(doc):
             if tok.i in by_token or tok.pos_ != "NOUN":
                 continue
             for n in range(lex.role_max_len, 0, -1):

@@ -29,13 +29,11 @@ def paragraph_boundaries(doc: Doc) -> Doc:
     News text puts headlines, captions and "From the Washington Post:" on lines of their own; the
     statistical parser happily glues them to the next paragraph, which wrecks every clause rule.
     """
-    for tok in doc[1:]:
-        prev = doc[tok.i - 1]
-        if (prev.is_space and "\n" in prev.text) or "\n" in prev.whitespace_:
-            if not tok.is_space:
-                tok.is_sent_start = True
-        elif tok.is_sent_start is None:
-            continue
+    after_break = False
+    for tok in doc:
+        if after_break and not tok.is_space:
+            tok.is_sent_start = True
+        after_break = (tok.is_space and "\n" in tok.text) or "\n" in tok.whitespace_ or (after_break and tok.is_space)
     return doc
 
 
