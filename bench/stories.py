@@ -34,7 +34,8 @@ def main() -> None:
             rows = stories(store, limit=10_000)
     multi = [r for r in rows if r["articles"] > 1]
     print(f"backend: {backend()}")
-    print(f"{placed} articles into {len(rows)} stories ({len(multi)} with 2+ articles, largest {rows[0]['articles'] if rows else 0})")
+    largest = rows[0]["articles"] if rows else 0
+    print(f"{placed} articles into {len(rows)} stories ({len(multi)} with 2+ articles, largest {largest})")
     print(f"{seconds:.1f} s, {placed / seconds:.1f} articles/s")
 
 
