@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1.0"  # 1.1: Report.events
+SCHEMA_VERSION = "1.1.0"  # 1.1: Report.events, Claim.factuality (both additive)
 
 
 class _Model(BaseModel):
@@ -153,6 +153,12 @@ class Claim(_Model):
     certainty: Certainty
     hedge_ids: list[str] = Field(default_factory=list)
     attribution_id: str | None = Field(default=None, description="Supporting attribution; None means the outlet itself.")
+    factuality: float | None = Field(
+        default=None,
+        ge=-3.0,
+        le=3.0,
+        description="Learned factuality of the claim's main predicate: -3 did not happen, 0 unknown, +3 happened (UW scale).",
+    )
 
 
 class Voice(StrEnum):

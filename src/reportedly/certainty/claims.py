@@ -12,7 +12,9 @@ from __future__ import annotations
 from spacy.tokens import Doc, Token
 
 from reportedly.certainty.hedges import FoundHedge, combine, governs
+from reportedly.certainty.model import load_factuality_model
 from reportedly.model import Attribution, Certainty, Claim, Hedge, Span
+from reportedly.pipeline import doccache as dc
 
 
 def _tokens_in(doc: Doc, ranges: list[tuple[int, int]]) -> list[Token]:
@@ -29,6 +31,12 @@ def _roots(toks: list[Token]) -> set[int]:
     return {t.i for t in toks if t.head.i not in inside or t.head.i == t.i}
 
 
+def _main_predicate(doc: Doc, toks: list[Token]) -> Token:
+    """The claim's highest verb (a content cut around a parenthetical can have several roots)."""
+    roots = sorted(_roots(toks))
+    return next((doc[i] for i in roots if doc[i].pos_ in ("VERB", "AUX")), doc[roots[0]])
+
+
 def build_claims(
     doc: Doc,
     attributions: list[Attribution],
@@ -36,11 +44,12 @@ def build_claims(
     found_hedges: list[FoundHedge],
     hedges: list[Hedge],
 ) -> list[Claim]:
-    text = doc.text  # Doc.text re-joins every token on each access: read it once
+    text = dc.text(doc)
     claims: list[Claim] = []
     covered: list[tuple[int, int]] = []
     cue_starts = [a.cue.start for a in attributions]
     hedge_at = {h.start_tok: (h, hm) for h, hm in zip(found_hedges, hedges, strict=True)}
+    factuality = load_factuality_model()
 
     def certainty_of(toks: list[Token], cue: Token | None) -> tuple[Certainty, list[str]]:
         roots = _roots(toks)
@@ -71,10 +80,11 @@ def build_claims(
                 certainty=certainty,
                 hedge_ids=ids,
                 attribution_id=attribution_id,
+                factuality=round(factuality.predict(_main_predicate(doc, toks)), 3),
             )
         )
 
-    sents = [s for s in doc.sents if any(not t.is_space for t in s)]
+    sents = [s for s in dc.sents(doc) if s.text.strip()]
     for a in attributions:
         pieces = [(p.start, p.end) for p in a.content]
         covered += pieces

@@ -1,4 +1,4 @@
-"""Voice v1: is a sentence the outlet reporting, or the outlet's own opinion?
+"""Voice: is a sentence the outlet reporting, or the outlet's own opinion?
 
 Evidence for opinion, summed per sentence (weights in ``lexicons/opinion.tsv`` and below):
 evaluative words and phrases; the writer addressing or including the reader ("Hold me?");
@@ -8,17 +8,28 @@ voice and do not count; a sentence carrying an attribution cue is reporting.
 
 A paragraph of three or more sentences that is mostly opinion pulls its short unattributed sentences along: a closing
 "Soon there will be no one left." reads as comment beside "Which is a bad thing. Probably."
+
+Beside the lexicon, a learned model (``voice/model.py``, trained on CheckThat! sentences) gives
+each unattributed sentence a probability of opinion; a sentence is opinion when either the
+lexicon evidence reaches 1.0 or the probability reaches the model's threshold. The lexicon keeps
+what it knows about a writer's asides; the model adds the neutral-register evaluation that no
+word list covers ("an indicator of some turbulence"). With the model, a sentence that carries a
+cue but is mostly the writer's own words ("it is absurd to claim that ...") is judged on its
+evidence; only one mostly made of attributed content is reporting outright.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 from spacy.tokens import Span as TokSpan
 
 from reportedly import lexicons
 from reportedly.model import Span, Voice, VoiceSpan
+from reportedly.pipeline import doccache as dc
+from reportedly.voice.model import VoiceModel, load_voice_model, sentence_features
 
 THRESHOLD = 1.0
 _PERSONAL = {"i", "me", "my", "mine", "we", "us", "our", "ours", "you", "your", "yours"}
@@ -28,6 +39,9 @@ _W_EXCLAIM = 0.5
 _W_ASIDE = 1.0  # a verbless sentence that is only a hedge or evaluation
 _W_RELATIVE_FRAGMENT = 0.5  # "Which is ..." standing alone comments on what came before
 _SHORT_WORDS = 12
+# With the learned model every sentence has some evidence, so an opinion paragraph lowers the bar for
+# its short sentences (to 80%) instead of taking them all: "Trump refused the offer." stays reporting.
+_SMOOTH_FLOOR = 0.8
 
 
 @dataclass
@@ -38,66 +52,129 @@ class _Scored:
     attributed: bool
 
 
+@dataclass
+class _Evidence:
+    doc: Doc
+    start: int
+    end: int
+    rule_score: float
+    cues: list[tuple[int, int]]
+    attributed: bool
+    attributed_fraction: float
+    has_cue: bool
+    voiced: Callable[[int], bool]
+
+    def features(self) -> dict[str, float]:
+        return sentence_features(
+            self.doc,
+            self.start,
+            self.end,
+            voiced=self.voiced,
+            attributed_fraction=self.attributed_fraction,
+            has_cue=self.has_cue,
+            rule_score=self.rule_score,
+        )
+
+
+def _evidence(
+    doc: Doc,
+    start: int,
+    end: int,
+    words: list[Token],
+    lowers: list[str],
+    attributed_ranges: list[tuple[int, int]],
+    cue_ranges: list[tuple[int, int]],
+) -> _Evidence:
+    """The lexicon's opinion evidence for tokens ``start:end`` (one sentence, or one labelled item in training)."""
+    lex = lexicons.load()
+    s0, s1 = words[0].idx, words[-1].idx + len(words[-1].text)
+    has_cue = any(s0 <= c0 < s1 for c0, _ in cue_ranges)
+    covered = sum(max(0, min(s1, e) - max(s0, s)) for s, e in attributed_ranges)
+    attributed = has_cue or covered >= 0.5 * (s1 - s0)
+
+    def voiced(i: int) -> bool:
+        c = doc[i].idx
+        return not any(s <= c < e for s, e in attributed_ranges) and not doc[i].is_space
+
+    score = 0.0
+    cues: list[tuple[int, int]] = []
+    i = start
+    while i < end:
+        hit = 0
+        for size in range(min(lex.opinion_max_len, end - i), 0, -1):
+            w = lex.opinion.get(tuple(lowers[i : i + size]))
+            if w is not None and voiced(i):
+                score += w
+                cues.append((doc[i].idx, doc[i + size - 1].idx + len(doc[i + size - 1].text)))
+                hit = size
+                break
+        i += max(hit, 1)
+    personal = [t for t in words if t.lower_ in _PERSONAL and t.pos_ == "PRON" and voiced(t.i)]
+    if personal:
+        score += _W_PERSONAL
+        cues += [(t.idx, t.idx + len(t.text)) for t in personal[:1]]
+    last = words[-1]
+    if last.text == "?" and voiced(last.i):
+        score += _W_QUESTION
+        cues.append((last.idx, last.idx + 1))
+    if last.text == "!" and voiced(last.i):
+        score += _W_EXCLAIM
+        cues.append((last.idx, last.idx + 1))
+    content_words = [t for t in words if not t.is_punct]
+    has_verb = any(t.pos_ in ("VERB", "AUX") for t in content_words)
+    if not has_verb and 0 < len(content_words) <= 3 and all(t.pos_ in ("ADV", "INTJ", "ADJ") for t in content_words):
+        score += _W_ASIDE
+        cues.append((content_words[0].idx, content_words[-1].idx + len(content_words[-1].text)))
+    if content_words and content_words[0].lower_ == "which" and content_words[0].is_title:
+        score += _W_RELATIVE_FRAGMENT
+    # Overlapping contents (a quote inside an attributed clause) can cover a character twice: cap at 1.
+    fraction = min(1.0, covered / max(1, s1 - s0))
+    return _Evidence(doc, start, end, score, cues, attributed, fraction, has_cue, voiced)
+
+
+def item_features(doc: Doc, attributed_ranges: list[tuple[int, int]], cue_ranges: list[tuple[int, int]]) -> dict[str, float]:
+    """The learned model's features for a whole short text taken as one unit (a labelled training item)."""
+    words = [t for t in doc if not t.is_space]
+    if not words:
+        return {}
+    return _evidence(doc, 0, len(doc), words, dc.lowers(doc), attributed_ranges, cue_ranges).features()
+
+
 def tag_voice(
     doc: Doc,
     attributed_ranges: list[tuple[int, int]],
     cue_ranges: list[tuple[int, int]],
     paragraphs: list[tuple[int, int]],
+    *,
+    learned: bool = True,
+    model: VoiceModel | None = None,
 ) -> list[VoiceSpan]:
-    text = doc.text  # Doc.text re-joins every token on each access: read it once
-    lex = lexicons.load()
+    """Voice per sentence. ``learned=False`` uses the lexicon evidence alone (v1, for comparison);
+    ``model`` replaces the shipped model (training scores a model before it is written)."""
+    text = dc.text(doc)
     scored: list[_Scored] = []
-    lowers = [t.lower_ for t in doc]
-    for sent in doc.sents:
+    lowers = dc.lowers(doc)
+    if learned and model is None:
+        model = load_voice_model()
+    elif not learned:
+        model = None
+    for sent in dc.sents(doc):
         words = [t for t in sent if not t.is_space]
         if not words:
             continue
-        s0, s1 = words[0].idx, words[-1].idx + len(words[-1].text)
-        has_cue = any(s0 <= c0 < s1 for c0, _ in cue_ranges)
-        covered = sum(max(0, min(s1, e) - max(s0, s)) for s, e in attributed_ranges)
-        attributed = has_cue or covered >= 0.5 * (s1 - s0)
+        ev = _evidence(doc, sent.start, sent.end, words, lowers, attributed_ranges, cue_ranges)
+        if model is None:
+            reported = ev.attributed
+            score = 0.0 if reported else ev.rule_score
+        else:
+            # A cue alone no longer silences the writer: in "it is absurd to claim that ..." the
+            # evaluation is the writer's own. Content that fills most of the sentence still does.
+            reported = ev.attributed_fraction >= 0.5
+            # Either kind of evidence can make opinion; the score keeps its meaning (opinion at >= 1.0).
+            score = 0.0 if reported else max(ev.rule_score, model.probability(ev.features()) / model.threshold)
+        scored.append(_Scored(sent, score, [] if reported else ev.cues, ev.attributed))
 
-        def voiced(i: int) -> bool:
-            c = doc[i].idx
-            return not any(s <= c < e for s, e in attributed_ranges) and not doc[i].is_space
-
-        score = 0.0
-        cues: list[tuple[int, int]] = []
-        i = sent.start
-        while i < sent.end:
-            hit = 0
-            for size in range(min(lex.opinion_max_len, sent.end - i), 0, -1):
-                w = lex.opinion.get(tuple(lowers[i : i + size]))
-                if w is not None and voiced(i):
-                    score += w
-                    cues.append((doc[i].idx, doc[i + size - 1].idx + len(doc[i + size - 1].text)))
-                    hit = size
-                    break
-            i += max(hit, 1)
-        personal = [t for t in words if t.lower_ in _PERSONAL and t.pos_ == "PRON" and voiced(t.i)]
-        if personal:
-            score += _W_PERSONAL
-            cues += [(t.idx, t.idx + len(t.text)) for t in personal[:1]]
-        last = words[-1]
-        if last.text == "?" and voiced(last.i):
-            score += _W_QUESTION
-            cues.append((last.idx, last.idx + 1))
-        if last.text == "!" and voiced(last.i):
-            score += _W_EXCLAIM
-            cues.append((last.idx, last.idx + 1))
-        content_words = [t for t in words if not t.is_punct]
-        has_verb = any(t.pos_ in ("VERB", "AUX") for t in content_words)
-        if not has_verb and 0 < len(content_words) <= 3 and all(t.pos_ in ("ADV", "INTJ", "ADJ") for t in content_words):
-            score += _W_ASIDE
-            cues.append((content_words[0].idx, content_words[-1].idx + len(content_words[-1].text)))
-        if content_words and content_words[0].lower_ == "which" and content_words[0].is_title:
-            score += _W_RELATIVE_FRAGMENT
-        if attributed:
-            score = 0.0
-            cues = []
-        scored.append(_Scored(sent, score, cues, attributed))
-
-    _smooth_paragraphs(scored, paragraphs)
+    _smooth_paragraphs(scored, paragraphs, 0.0 if model is None else _SMOOTH_FLOOR)
     out = []
     for sc in scored:
         words = [t for t in sc.sent if not t.is_space]
@@ -113,7 +190,7 @@ def tag_voice(
     return out
 
 
-def _smooth_paragraphs(scored: list[_Scored], paragraphs: list[tuple[int, int]]) -> None:
+def _smooth_paragraphs(scored: list[_Scored], paragraphs: list[tuple[int, int]], floor: float) -> None:
     for p0, p1 in paragraphs:
         members = [sc for sc in scored if p0 <= sc.sent.start_char < p1]
         if len(members) < 3:
@@ -123,5 +200,5 @@ def _smooth_paragraphs(scored: list[_Scored], paragraphs: list[tuple[int, int]])
             continue
         for sc in members:
             n_words = sum(1 for t in sc.sent if not (t.is_punct or t.is_space))
-            if sc.score < THRESHOLD and not sc.attributed and n_words <= _SHORT_WORDS:
+            if floor <= sc.score < THRESHOLD and not sc.attributed and n_words <= _SHORT_WORDS:
                 sc.score = THRESHOLD
