@@ -14,7 +14,13 @@ import httpx
 
 from conftest import FIXTURES
 from reportedly.corpus.ingest import ingest
+from reportedly.corpus.stories import ENV_BACKEND
 from reportedly.interfaces.cli import sample_path
+from test_stories import ARTICLES as STORY_ARTICLES
+
+# Servers place articles in stories with hashed word vectors: no model to load in the server
+# process, and test_stories checks that both kinds of vector find the same stories.
+HASHED_STORIES = {ENV_BACKEND: "hashed"}
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -29,7 +35,7 @@ def free_port() -> int:
 class Server:
     """``python -m reportedly serve`` as a subprocess; stopped by its own pid."""
 
-    def __init__(self, log: Path, *args: str) -> None:
+    def __init__(self, log: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -38,7 +44,7 @@ class Server:
             [sys.executable, "-m", "reportedly", "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
             stdout=self._log_fh,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -98,4 +104,16 @@ def build_corpus(folder: Path) -> Path:
     db = folder / "corpus.sqlite"
     stats = ingest([FIXTURES / "corpus", extra], db, workers=1)
     assert (stats.stored, stats.failed) == (7, 4)
+    return db
+
+
+def build_story_corpus(folder: Path) -> Path:
+    """Four articles (test_stories.ARTICLES): one story told by three outlets, the second citing the
+    first, and an unrelated one. Ingested only: the server places them in stories when asked."""
+    src = folder / "story"
+    src.mkdir(parents=True, exist_ok=True)
+    (src / "news.jsonl").write_text("\n".join(json.dumps(a) for a in STORY_ARTICLES) + "\n", encoding="utf-8")
+    db = folder / "stories.sqlite"
+    stats = ingest([src], db, workers=1)
+    assert (stats.stored, stats.failed) == (4, 0)
     return db

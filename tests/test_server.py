@@ -4,6 +4,7 @@ database, real HTTP (httpx). One in-process test covers the 500 path, which no r
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,11 +15,12 @@ import pytest
 
 from conftest import FIXTURES
 from reportedly.corpus import query
+from reportedly.corpus import stories as story_model
 from reportedly.corpus.store import Store
 from reportedly.interfaces import server_cli
 from reportedly.interfaces.server import DEFAULT_MAX_BODY, DEFAULT_TIMEOUT_S, create_app
 from reportedly.model import Report
-from serve_helpers import Server, build_corpus
+from serve_helpers import HASHED_STORIES, Server, build_corpus, build_story_corpus
 
 MAX_BODY = 200_000
 
@@ -31,7 +33,7 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(corpus_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = tmp_path_factory.mktemp("server-log") / "server.log"
-    srv = Server(log, "--db", str(corpus_db), "--max-body", str(MAX_BODY))
+    srv = Server(log, "--db", str(corpus_db), "--max-body", str(MAX_BODY), env=HASHED_STORIES)
     yield srv
     srv.stop()
 
@@ -69,6 +71,9 @@ def test_openapi_describes_every_endpoint(client: httpx.Client) -> None:
         ("/api/articles/{article_id}", "get"),
         ("/api/entities/{entity_id}/claims", "get"),
         ("/api/profile", "get"),
+        ("/api/stories", "get"),
+        ("/api/claims/{claim_id}/provenance", "get"),
+        ("/api/events", "get"),
         ("/healthz", "get"),
     ]:
         assert method in paths[path], path
@@ -214,6 +219,47 @@ def test_profile_and_search(client: httpx.Client, corpus_db: Path) -> None:
     assert [h["claim"] for h in got] == [h["claim"] for h in hits] and got
 
 
+def test_stories_provenance_and_events(client: httpx.Client, corpus_db: Path) -> None:
+    # build_corpus only ingests: the first look at the stories places all seven articles
+    listed = client.get("/api/stories")
+    assert listed.status_code == 200, listed.text
+    rows = listed.json()
+    assert sum(r["articles"] for r in rows) == 7
+    with Store(corpus_db) as store:
+        assert story_model.assign_stories(store) == 0  # the server wrote them down
+        assert rows == story_model.stories(store)
+        hits = query.search(store, "resign*")
+    biggest = client.get(f"/api/stories/{rows[0]['story']}").json()
+    assert len(biggest["items"]) == rows[0]["articles"]
+    assert "no story with id 999999" in error_of(client.get("/api/stories/999999"), 404)
+
+    claim_id = hits[0]["claim_id"]
+    prov = client.get(f"/api/claims/{claim_id}/provenance").json()
+    with Store(corpus_db) as store:
+        expected = story_model.provenance(store, claim_id)
+    assert prov["claim"] == expected["claim"]
+    assert [(r["claim"], r["outlet"], r["first"]) for r in prov["reports"]] == [
+        (r["claim"], r["outlet"], bool(r["first"])) for r in expected["reports"]
+    ]
+    assert prov["reports"][0]["first"] is True
+    assert prov["citations"] == expected["citations"]
+    assert "no claim with id 999999" in error_of(client.get("/api/claims/999999/provenance"), 404)
+    error_of(client.get("/api/claims/abc/provenance"), 422)
+
+    events = client.get("/api/events", params={"actor": "Jeff Sessions"}).json()
+    with Store(corpus_db) as store:
+        assert [e["action"] for e in events] == [e["action"] for e in query.events(store, "Jeff Sessions")]
+    offer = next(e for e in events if e["action"] == "offer resignation")
+    assert (offer["actor"], offer["target"], offer["cameo"], offer["cameo_label"]) == (
+        "Jeff Sessions",
+        "Trump",
+        "03",
+        "express intent to cooperate",
+    )
+    assert len(client.get("/api/events").json()) > len(events)
+    assert client.get("/api/events", params={"actor": "Nobody Atall"}).json() == []
+
+
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """No corpus, and a time limit no analysis can meet."""
@@ -226,10 +272,39 @@ def test_analysis_past_the_time_limit_is_504(strict_server: Server, sample_text:
     with httpx.Client(base_url=strict_server.url, timeout=60) as c:
         assert "0.001-second limit" in error_of(c.post("/api/analyze", json={"text": sample_text}), 504)
         assert c.get("/healthz").json()["corpus"] is False
-        for path in ("/api/articles", "/api/profile", "/api/entities/1/claims", "/api/articles/abc"):
+        corpus_paths = ["/api/articles", "/api/profile", "/api/entities/1/claims", "/api/articles/abc"]
+        for path in [*corpus_paths, "/api/stories", "/api/events", "/api/claims/1/provenance"]:
             assert "no corpus database" in error_of(c.get(path), 404)
         page = c.get("/corpus")
         assert page.status_code == 200 and "No corpus database" in page.text
+
+
+def test_a_database_that_cannot_be_written_shows_stories_as_they_are(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Placing new articles writes; on a read-only database the pages show what is there (here:
+    nothing placed yet) instead of failing. Root ignores file modes, so the write failure is staged."""
+    db = build_story_corpus(tmp_path)
+
+    def refuse(store: Store) -> int:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(story_model, "assign_stories", refuse)
+    app = create_app(db, max_body=1_000, timeout_s=5)
+    with Store(db) as store:
+        claim_id = int(store.query("SELECT min(rowid) FROM claims")[0][0])
+
+    async def call() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            paths = ["/api/stories", f"/api/claims/{claim_id}/provenance", "/stories", f"/claims/{claim_id}/provenance"]
+            return [await c.get(p) for p in paths]
+
+    stories, prov, page, prov_page = asyncio.run(call())
+    assert stories.status_code == 200 and stories.json() == []
+    assert prov.status_code == 200, prov.text
+    assert [(r["claim"], r["first"]) for r in prov.json()["reports"]] == [(claim_id, True)]  # the claim alone
+    assert prov.json()["citations"] == []
+    assert page.status_code == 200 and "No stories yet" in page.text
+    assert prov_page.status_code == 200 and "reported first" in prov_page.text
 
 
 def test_unexpected_errors_are_json_500_without_traceback() -> None:

@@ -85,7 +85,7 @@ def test_first_reporter_relays_and_citation_edge(story_db: Path) -> None:
         prov = provenance(store, claim_id)
     reports = prov["reports"]
     assert [(r["outlet"], r["first"]) for r in reports] == [("The Albany Herald", 1), ("Metro Times", 0), ("City Wire", 0)]
-    assert {(c["citing"], c["cited"]) for c in prov["citations"]} == {("Metro Times", "Albany Herald")}
+    assert {(c["citing"], c["cited"]) for c in prov["citations"]} == {("Metro Times", "The Albany Herald")}
 
 
 def test_new_article_joins_the_existing_story(story_db: Path, tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_story_and_provenance_commands(story_db: Path, tmp_path: Path) -> None:
         capture_output=True, text=True, env=env, timeout=300,
     )  # fmt: skip
     assert tree.returncode == 0, tree.stderr
-    assert "reported first" in tree.stdout and "Metro Times → Albany Herald" in tree.stdout
+    assert "reported first" in tree.stdout and "Metro Times → The Albany Herald" in tree.stdout
     assert png.read_bytes()[:4] == b"\x89PNG"
     missing = subprocess.run(
         [*cmd, "provenance", "--claim", "999999", "--db", str(story_db)], capture_output=True, text=True, env=env

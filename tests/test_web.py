@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from conftest import FIXTURES
-from serve_helpers import SCREENSHOTS, Server, build_corpus
+from serve_helpers import HASHED_STORIES, SCREENSHOTS, Server, build_corpus, build_story_corpus
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,7 +28,15 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("web")
-    srv = Server(folder / "server.log", "--db", str(build_corpus(folder)))
+    srv = Server(folder / "server.log", "--db", str(build_corpus(folder)), env=HASHED_STORIES)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def story_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("web-stories")
+    srv = Server(folder / "server.log", "--db", str(build_story_corpus(folder)), env=HASHED_STORIES)
     yield srv
     srv.stop()
 
@@ -127,6 +135,24 @@ def test_paste_the_sample_article(server: Server, page: Page, sample_text: str) 
     assert "linked" in (page.locator(f'li.att[data-att="{abc["id"]}"]').get_attribute("class") or "")
     shot(page, "02-analysed-sample")
 
+    # the events: who did what to whom, and who says so
+    events = page.locator("#events")
+    events.scroll_into_view_if_needed()
+    rows = [
+        dict(zip(["group", "actor", "action", "target", "cameo", "certainty", "support"], r, strict=True))
+        for r in page.eval_on_selector_all("#events tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
+    ]
+    offer = next(r for r in rows if r["action"].startswith("offer resignation"))
+    assert (offer["actor"], offer["target"]) == ("Jeff Sessions", "Trump")
+    assert offer["cameo"] == "03 express intent to cooperate" and offer["support"] == "Slate itself"
+    relayed = [r for r in rows if "The Washington Post ← people close to the White House" in r["support"]]
+    assert relayed and relayed[0]["action"].startswith("make suggestion")
+    # later mentions of the offer ("offered his resignation", "made the suggestion") are marked as the same event
+    assert f"same as #{offer['group']}" in offer["action"]
+    assert relayed[0]["group"] == offer["group"] and f"same as #{offer['group']}" in relayed[0]["action"]
+    assert page.locator("#events tr.repeat").count() >= 2
+    events.screenshot(path=str(SCREENSHOTS / "10-events.png"))
+
 
 def test_upload_an_html_file(server: Server, page: Page) -> None:
     page.goto(server.url + "/")
@@ -201,4 +227,55 @@ def test_entity_page_search_and_stored_article(server: Server, page: Page) -> No
     page.wait_for_selector("#article-text")
     assert "ABC News" in texts(page, "#article-text .hl.source")
     assert entry(page, "ABC News", "according to")["chain"] == "Slate ← ABC News"
+    assert any(a.startswith("offer resignation") for a in texts(page, "#events td.action"))
     shot(page, "09-stored-article")
+
+
+def test_events_page(server: Server, page: Page) -> None:
+    page.goto(server.url + "/corpus")
+    page.click("header.top a:text-is('Events')")
+    page.fill("#actor", "Jeff Sessions")
+    page.click("#events-form button")
+    page.wait_for_url("**/events?actor=*")
+    actors = set(texts(page, "#events tbody td:nth-child(3)"))
+    assert "Jeff Sessions" in actors and actors <= {"Jeff Sessions", "Sessions"}  # the name as each article gives it
+    assert "offer resignation" in texts(page, "#events tbody td.action")
+    shot(page, "13-corpus-events")
+
+
+def test_story_and_provenance_pages(story_server: Server, page: Page) -> None:
+    page.goto(story_server.url + "/corpus")
+    page.click("header.top a:text-is('Stories')")  # the first look places the newly ingested articles
+    page.wait_for_selector("#stories")
+    counts = page.eval_on_selector_all("#stories tbody tr", "rows => rows.map(r => [r.cells[2].innerText, r.cells[3].innerText])")
+    assert counts == [["3", "3"], ["1", "1"]]
+    page.locator("#stories tbody tr").first.locator("td:first-child a").click()
+    page.wait_for_selector("#story-articles")
+    articles = page.eval_on_selector_all(
+        "#story-articles tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))"
+    )
+    assert articles == [
+        ["2024-03-04", "The Albany Herald", "Cuomo to close Tappan Zee Bridge for repairs"],
+        ["2024-03-05", "Metro Times", "Tappan Zee Bridge closure announced"],
+        ["2024-03-07", "City Wire", "Commuters brace for Tappan Zee closure"],
+    ]
+    assert texts(page, "#story-citations li") == ["Metro Times → The Albany Herald"]
+    claim = page.locator("#travelling-claims tbody tr", has_text="Governor Andrew Cuomo will close")
+    shot(page, "11-story")
+
+    claim.locator("a:text-is('provenance →')").click()
+    page.wait_for_selector("#reports")
+    reports = page.eval_on_selector_all("#reports tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
+    assert [r[1:3] for r in reports] == [
+        ["The Albany Herald", "reported first"],
+        ["Metro Times", "relayed"],
+        ["City Wire", "relayed"],
+    ]
+    assert texts(page, "#citations li") == ["Metro Times → The Albany Herald"]
+    graph = page.locator("#provenance-graph")
+    graph.scroll_into_view_if_needed()
+    page.wait_for_function("document.getElementById('provenance-graph').complete")
+    assert graph.evaluate("img => img.naturalWidth") > 0
+    shot(page, "12-provenance")
+    missing = page.goto(story_server.url + "/claims/999999/provenance")
+    assert missing is not None and missing.status == 404 and "no claim with id 999999" in page.inner_text("main")

@@ -284,11 +284,17 @@ def _claims_and_citations(store: Store) -> None:
                LEFT JOIN story_articles sa ON sa.article_id = at.article_id
                WHERE at.source_kind = 'outlet' AND at.source_name IS NOT NULL"""
         )
-        # an outlet quoting itself ("The Post has learned") is not a citation
+        # Cited outlets take the name they publish under ("Albany Herald" -> "The Albany Herald"), so
+        # citing and cited meet as one node; an outlet quoting itself ("The Post has learned") is no citation.
+        publishers = {normalise(r[0]): r[0] for r in store.query("SELECT DISTINCT outlet FROM articles WHERE outlet IS NOT NULL")}
         for r in store.query("SELECT article_id, attribution_id, citing, cited FROM citations"):
+            key = (r["article_id"], r["attribution_id"])
             if normalise(r["citing"]) == normalise(r["cited"]):
+                db.execute("DELETE FROM citations WHERE article_id = ? AND attribution_id = ?", key)
+            elif normalise(r["cited"]) in publishers:
                 db.execute(
-                    "DELETE FROM citations WHERE article_id = ? AND attribution_id = ?", (r["article_id"], r["attribution_id"])
+                    "UPDATE citations SET cited = ? WHERE article_id = ? AND attribution_id = ?",
+                    (publishers[normalise(r["cited"])], *key),
                 )
 
 
@@ -372,15 +378,18 @@ def plot_provenance(prov: dict[str, Any], path: Any) -> None:
     for r in reports[1:]:
         if first and r["outlet"] != first and not g.has_edge(r["outlet"], first):
             g.add_edge(r["outlet"], first, label="relays", style="dashed")
-    fig, ax = plt.subplots(figsize=(8, 5))
-    pos = nx.spring_layout(g, seed=7)
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    pos = nx.spring_layout(g, seed=7, k=1.5)
     colors = ["#d95f02" if n == first else "#7570b3" for n in g.nodes]
-    nx.draw_networkx_nodes(g, pos, node_color=colors, node_size=1800, ax=ax)
-    nx.draw_networkx_labels(g, pos, font_size=9, font_color="white", ax=ax)
+    sizes = [1400 for _ in g.nodes]
+    nx.draw_networkx_nodes(g, pos, node_color=colors, node_size=sizes, ax=ax)
+    # names under the dots, where long outlet names have room
+    nx.draw_networkx_labels(g, {n: (x, y - 0.16) for n, (x, y) in pos.items()}, font_size=11, ax=ax)
     solid = [(u, v) for u, v, d in g.edges(data=True) if d.get("style") != "dashed"]
     dashed = [(u, v) for u, v, d in g.edges(data=True) if d.get("style") == "dashed"]
-    nx.draw_networkx_edges(g, pos, edgelist=solid, arrows=True, arrowsize=20, node_size=1800, ax=ax)
-    nx.draw_networkx_edges(g, pos, edgelist=dashed, style="dashed", arrows=True, arrowsize=20, node_size=1800, ax=ax)
+    nx.draw_networkx_edges(g, pos, edgelist=solid, arrows=True, arrowsize=20, node_size=sizes, ax=ax)
+    nx.draw_networkx_edges(g, pos, edgelist=dashed, style="dashed", arrows=True, arrowsize=20, node_size=sizes, ax=ax)
+    ax.margins(0.15)
     nx.draw_networkx_edge_labels(g, pos, edge_labels={(u, v): d["label"] for u, v, d in g.edges(data=True)}, font_size=8, ax=ax)
     ax.set_title(f"How the claim travelled (first: {first})" if first else "How the claim travelled")
     ax.axis("off")

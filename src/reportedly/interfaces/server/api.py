@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from reportedly import __version__
@@ -115,6 +115,88 @@ class SearchHit(BaseModel):
     source: str | None
     certainty: str
     claim: str
+    article: str
+
+
+class StoryRow(BaseModel):
+    story: int
+    articles: int
+    outlets: int
+    first_date: str | None
+    last_date: str | None
+    outlet_names: str | None
+    about: str
+
+
+class StoryArticle(BaseModel):
+    id: str
+    date: str | None
+    outlet: str | None
+    title: str | None
+    url: str | None
+    similarity: float | None
+
+
+class TravellingClaim(BaseModel):
+    claim_id: int = Field(description="The claim that reported it first; its provenance is at /api/claims/{claim_id}/provenance.")
+    reports: int
+    outlets: int
+    text: str
+    outlet_names: str | None
+
+
+class CitationEdge(BaseModel):
+    citing: str
+    cited: str
+    n: int
+
+
+class StoryDetail(BaseModel):
+    story: int
+    first_date: str | None
+    last_date: str | None
+    articles: int
+    items: list[StoryArticle]
+    claims: list[TravellingClaim]
+    citations: list[CitationEdge]
+
+
+class ProvenanceClaim(BaseModel):
+    rowid: int
+    text: str
+    article_id: str
+    outlet: str | None
+    date: str | None
+    story_id: int | None
+
+
+class ProvenanceReport(BaseModel):
+    claim: int
+    first: bool
+    text: str
+    outlet: str | None
+    date: str | None
+    article_id: str
+    source: str | None
+    anonymous: bool | None
+
+
+class Provenance(BaseModel):
+    claim: ProvenanceClaim
+    reports: list[ProvenanceReport]
+    citations: list[CitationEdge]
+
+
+class EventRow(BaseModel):
+    date: str | None
+    outlet: str | None
+    actor: str | None
+    action: str
+    target: str | None
+    cameo: str | None
+    cameo_label: str | None
+    certainty: str = Field(description="The outlet's own certainty.")
+    support: str | None
     article: str
 
 
@@ -237,5 +319,55 @@ def build_api(ctx: ServerContext) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> Any:
         return corpus().search(q, limit)
+
+    @router.get(
+        "/api/stories",
+        response_model=list[StoryRow],
+        tags=["corpus"],
+        summary="Stories: articles clustered across outlets and days, biggest first",
+        description="Articles ingested since the last look are placed first (when the database can be written).",
+        responses=_errors(404),
+    )
+    def stories(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
+        return corpus().stories(limit)
+
+    @router.get(
+        "/api/stories/{story_id}",
+        response_model=StoryDetail,
+        tags=["corpus"],
+        summary="A story: its articles, travelling claims and citations",
+        responses=_errors(404),
+    )
+    def story(story_id: int) -> Any:
+        found = corpus().story(story_id)
+        if found is None:
+            raise ApiError(404, f"no story with id {story_id}")
+        return found
+
+    @router.get(
+        "/api/claims/{claim_id}/provenance",
+        response_model=Provenance,
+        tags=["corpus"],
+        summary="How a claim travelled: who reported it first, who relayed it, who cites whom",
+        responses=_errors(404),
+    )
+    def claim_provenance(claim_id: int) -> Any:
+        found = corpus().provenance(claim_id)
+        if found is None:
+            raise ApiError(404, f"no claim with id {claim_id}")
+        return found
+
+    @router.get(
+        "/api/events",
+        response_model=list[EventRow],
+        tags=["corpus"],
+        summary="Who did what to whom: events with a CAMEO class or a target, and their support",
+        responses=_errors(404, 422),
+    )
+    def events(
+        actor: Annotated[str | None, Query(description="Only events this entity did: any name form, 'Sessions'.")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> Any:
+        return corpus().events(actor.strip() or None if actor else None, limit)
 
     return router

@@ -1,4 +1,5 @@
-"""Read-only access to a corpus database for the API and the pages.
+"""Access to a corpus database for the API and the pages: reads, except for placing newly
+ingested articles into stories (see :meth:`Corpus.place_stories`).
 
 A connection per call: sqlite3 connections belong to the thread that opened them, and the
 server answers corpus requests on a pool of threads. Opening one costs well under a millisecond.
@@ -8,7 +9,11 @@ questions reuse :mod:`reportedly.corpus.query`.
 
 from __future__ import annotations
 
+import io
+import logging
 import math
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,11 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from reportedly.corpus import query
+from reportedly.corpus import stories as story_model
 from reportedly.corpus.entities import outlet_name
 from reportedly.corpus.store import Store
+from reportedly.errors import ReportedlyError
 from reportedly.model import Report
 
+log = logging.getLogger("reportedly.server")
+
 Row = dict[str, Any]
+
+# One assignment at a time in this process: two request threads placing the same new articles
+# would both insert them. (Worker processes are serialised by SQLite's lock; a loser's error is
+# caught like a read-only file's.) Matplotlib's pyplot keeps global state, so plots take turns too.
+_PLACING = threading.Lock()
+_PLOTTING = threading.Lock()
 
 _CLAIM_COLUMNS = """ar.date, ar.outlet, coalesce(at.source_name, ar.outlet || ' (itself)', '(the outlet itself)') AS source,
                     coalesce(at.anonymous, 0) AS anonymous, c.certainty, c.text AS claim, ar.id AS article, ar.title"""
@@ -185,6 +200,97 @@ class Corpus:
                 (entity_id,),
             )
         return [dict(r) for r in rows]
+
+    # -- stories, claim travel, events --------------------------------------------------------------
+    def place_stories(self) -> bool:
+        """Put articles ingested since the last run into stories, as ``reportedly query stories``
+        does; False when the database cannot be written (a read-only file or directory, or
+        another process holding the lock), and the stories are then shown as they are."""
+        with _PLACING, self.store() as store:
+            try:
+                placed = story_model.assign_stories(store)
+            except sqlite3.Error as exc:
+                log.warning("stories not updated (%s): showing them as they are", exc)
+                return False
+        if placed:
+            log.info("placed %d new articles in stories", placed)
+        return True
+
+    @staticmethod
+    def _has_stories(store: Store) -> bool:
+        return bool(store.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'travelling_claims'"))
+
+    def stories(self, limit: int = 100) -> list[Row]:
+        self.place_stories()
+        with self.store() as store:
+            return story_model.stories(store, limit) if self._has_stories(store) else []
+
+    def story(self, story_id: int) -> Row | None:
+        """A story's articles, oldest first, and its travelling claims (reported by two or more
+        articles), each named by the claim that reported it first."""
+        self.place_stories()
+        with self.store() as store:
+            if not self._has_stories(store):
+                return None
+            head = store.query("SELECT id AS story, first_date, last_date, articles FROM stories WHERE id = ?", (story_id,))
+            if not head:
+                return None
+            articles = store.query(
+                """SELECT ar.id, ar.date, ar.outlet, ar.title, ar.url, sa.similarity
+                   FROM story_articles sa JOIN articles ar ON ar.id = sa.article_id
+                   WHERE sa.story_id = ? ORDER BY ar.date IS NULL, ar.date, sa.seq""",
+                (story_id,),
+            )
+            claims = store.query(
+                """SELECT tc.group_id AS claim_id, count(*) AS reports, count(DISTINCT ar.outlet) AS outlets,
+                          (SELECT c.text FROM claims c WHERE c.rowid = tc.group_id) AS text,
+                          group_concat(DISTINCT ar.outlet) AS outlet_names
+                   FROM travelling_claims tc JOIN claims c ON c.rowid = tc.claim_rowid JOIN articles ar ON ar.id = c.article_id
+                   WHERE tc.story_id = ? GROUP BY tc.group_id HAVING count(*) >= 2 ORDER BY reports DESC, tc.group_id""",
+                (story_id,),
+            )
+            citations = store.query(
+                "SELECT citing, cited, count(*) AS n FROM citations WHERE story_id = ? "
+                "GROUP BY citing, cited ORDER BY n DESC, citing",
+                (story_id,),
+            )
+        return {
+            **dict(head[0]),
+            "items": [dict(r) for r in articles],
+            "claims": [dict(r) for r in claims],
+            "citations": [dict(r) for r in citations],
+        }
+
+    def provenance(self, claim_id: int) -> Row | None:
+        """Who reported the claim first, who relayed it, and the citations of its story; None for
+        an unknown claim."""
+        self.place_stories()
+        with self.store() as store:
+            if not self._has_stories(store):  # never placed and cannot be: the claim alone, no travel
+                rows = store.query("SELECT 1 FROM claims WHERE rowid = ?", (claim_id,))
+                if not rows:
+                    return None
+                store.db.execute("CREATE TEMP TABLE travelling_claims (claim_rowid, story_id, group_id, first)")
+                store.db.execute("CREATE TEMP TABLE story_articles (article_id, story_id, similarity, seq)")
+                store.db.execute("CREATE TEMP TABLE citations (article_id, attribution_id, story_id, citing, cited)")
+            try:
+                return story_model.provenance(store, claim_id)
+            except ReportedlyError:
+                return None
+
+    def provenance_png(self, prov: Row) -> bytes:
+        buf = io.BytesIO()
+        with _PLOTTING:
+            story_model.plot_provenance(prov, buf)
+        return buf.getvalue()
+
+    def events(self, actor: str | None, limit: int = 200) -> list[Row]:
+        from reportedly.events.extractor import event_lexicon  # the CAMEO class names ship with the lexicon
+
+        labels = event_lexicon().classes
+        with self.store() as store:
+            rows = query.events(store, actor, limit)
+        return [{**r, "cameo_label": labels.get(r["cameo"]) if r["cameo"] else None} for r in rows]
 
     # -- whole corpus -----------------------------------------------------------------------------
     def profile(self) -> list[Row]:

@@ -21,7 +21,7 @@ class BodyTooLarge(Exception):
 
 def wants_json(path: str) -> bool:
     """API paths answer errors in JSON; the web pages answer with a page a person can read."""
-    return not (path == "/" or path.startswith(("/analyze", "/corpus", "/api-docs")))
+    return not (path == "/" or path.startswith(("/analyze", "/corpus", "/api-docs", "/stories", "/claims", "/events")))
 
 
 def error_page(status: int, message: str) -> str:

@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
@@ -133,5 +133,37 @@ def build_pages(ctx: ServerContext, templates: Jinja2Templates) -> APIRouter:
     def corpus_search(request: Request, q: str = "") -> HTMLResponse:
         hits = corpus().search(q, 100) if q.strip() else []
         return page(request, "search.html", q=q, hits=hits)
+
+    @router.get("/stories", response_class=HTMLResponse)
+    def stories_page(request: Request) -> HTMLResponse:
+        return page(request, "stories.html", stories=corpus().stories(200))
+
+    @router.get("/stories/{story_id}", response_class=HTMLResponse)
+    def story_page(request: Request, story_id: int) -> HTMLResponse:
+        found = corpus().story(story_id)
+        if found is None:
+            raise ApiError(404, f"no story with id {story_id}")
+        return page(request, "story.html", story=found)
+
+    @router.get("/claims/{claim_id}/provenance", response_class=HTMLResponse)
+    def provenance_page(request: Request, claim_id: int) -> HTMLResponse:
+        found = corpus().provenance(claim_id)
+        if found is None:
+            raise ApiError(404, f"no claim with id {claim_id}")
+        return page(request, "provenance.html", prov=found)
+
+    @router.get("/claims/{claim_id}/provenance.png")
+    def provenance_png(claim_id: int) -> Response:
+        c = corpus()
+        found = c.provenance(claim_id)
+        if found is None:
+            raise ApiError(404, f"no claim with id {claim_id}")
+        # drawn on demand: a graph is a few outlets, and caching it would go stale as articles arrive
+        return Response(c.provenance_png(found), media_type="image/png", headers={"cache-control": "no-store"})
+
+    @router.get("/events", response_class=HTMLResponse)
+    def events_page(request: Request, actor: str = "") -> HTMLResponse:
+        rows = corpus().events(actor.strip() or None, 500)
+        return page(request, "events.html", actor=actor.strip(), events=rows)
 
     return router

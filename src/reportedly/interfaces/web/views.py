@@ -181,6 +181,54 @@ def summary(report: Report) -> dict[str, int]:
     }
 
 
+@dataclass
+class EventItem:
+    id: str
+    actor: str
+    action: str
+    negated: bool
+    target: str
+    cameo: str
+    certainty: str
+    support: str
+    group: int  # 1-based number of the event these mentions share, in order of first mention
+    repeat_of: str = ""  # what the first mention said, for a later mention of the same event
+
+
+def event_items(report: Report) -> list[EventItem]:
+    """The events the terminal view lists (a CAMEO class or a target: bare states and unclassified
+    verbs stay in the JSON only), each with the relay chain that supports it. Mentions of one event
+    share a group number so that "made the suggestion" reads as the offer said again, not a new one."""
+    outlet = report.article.meta.outlet or "this outlet"
+    groups: dict[str, int] = {}
+    items = []
+    for e in report.events:
+        if e.cameo is None and e.target is None:
+            continue
+        mentions = report.event_group(e)
+        first = mentions[0]
+        group = groups.setdefault(first.id, len(groups) + 1)
+        a = report.attribution(e.attribution_id)
+        repeat_of = ""
+        if e.same_as is not None and first.id != e.id:
+            repeat_of = " ".join(x for x in (first.actor_name, "not" if first.negated else "", first.predicate) if x)
+        items.append(
+            EventItem(
+                id=e.id,
+                actor=snippet(e.actor_name or "", 60),
+                action=("not " if e.negated else "") + e.predicate,
+                negated=e.negated,
+                target=snippet(e.target_name or "", 60),
+                cameo=f"{e.cameo} {e.cameo_label}" if e.cameo and e.cameo_label else e.cameo or "",
+                certainty=e.outlet_certainty.value,
+                support=" ← ".join(report.chain(a)) if a is not None else f"{outlet} itself",
+                group=group,
+                repeat_of=repeat_of,
+            )
+        )
+    return items
+
+
 def article_context(report: Report) -> dict[str, Any]:
     meta = report.article.meta
     first_line = report.article.text.split("\n", 1)[0]
@@ -192,6 +240,7 @@ def article_context(report: Report) -> dict[str, Any]:
         "hedges": hedge_items(report),
         "opinions": opinion_items(report),
         "summary": summary(report),
+        "events": event_items(report),
     }
 
 
