@@ -123,7 +123,7 @@ def test_export_tables(corpus_db: Path, tmp_path: Path) -> None:
         n_attr = store.count("attributions")
         for fmt in ("jsonl", "csv", "parquet"):
             paths = export(store, fmt, tmp_path / fmt)
-            assert set(paths) == {"articles", "attributions", "claims"}
+            assert set(paths) == {"articles", "attributions", "claims", "entities"}
     assert len((tmp_path / "jsonl" / "attributions.jsonl").read_text(encoding="utf-8").splitlines()) == n_attr
     assert pq.read_table(tmp_path / "parquet" / "attributions.parquet").num_rows == n_attr
     assert (tmp_path / "csv" / "articles.csv").read_text(encoding="utf-8").startswith("id,origin,outlet,url")
@@ -225,3 +225,12 @@ def test_store_refuses_a_newer_schema(tmp_path: Path) -> None:
     con.close()
     with pytest.raises(StoreError, match="newer reportedly"):
         Store(db)
+
+
+def test_parallel_ingest_records_unreadable_inputs(tmp_path: Path) -> None:
+    # unreadable inputs are found in the pool's feeder thread; SQLite must still be written from the main one
+    db = tmp_path / "par.sqlite"
+    stats = ingest([CORPUS], db, workers=2)
+    assert (stats.stored, stats.failed) == (4, 4)
+    with Store(db) as store:
+        assert store.count("failures") == 4 and store.count("articles") == 4

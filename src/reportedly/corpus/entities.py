@@ -11,6 +11,12 @@ The rule (tested in tests/test_corpus.py):
   domain washingtonpost.com are one outlet), and every article's publisher is linked as an outlet,
   so outlets that publish and outlets that are cited meet as one entity;
 - other organisations, places and groups are keyed by kind and name.
+
+"First" is input order, never timing: runs one after another and, within a run, the inputs in the
+order given (folders sorted, lines and records in file order), whatever the number of workers.
+An entity is named as it was first seen (a bare last name's, as the full name that took it
+over), and entity ids count up in that order. The Spark runner (scaleout/spark.py) computes the
+same entities, ids included, with aggregations over that order.
 """
 
 from __future__ import annotations

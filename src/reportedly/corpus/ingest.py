@@ -10,6 +10,7 @@ the rest.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -78,8 +79,10 @@ def items(paths: Iterable[Path], encoding: str | None = None) -> Iterator[RawIte
 
 
 def _batches(
-    it: Iterator[RawItem], store: Store, stats: IngestStats, seen: set[str]
+    it: Iterator[RawItem], failures: deque[tuple[str, str, str]], stats: IngestStats, seen: set[str]
 ) -> Iterator[list[tuple[str, str, str, dict[str, str]]]]:
+    """Batches for the workers. Runs in the pool's feeder thread with several workers, so it only
+    queues unreadable inputs: SQLite connections belong to the thread that made them."""
     batch: list[tuple[str, str, str, dict[str, str]]] = []
     for item in it:
         stats.seen += 1
@@ -89,8 +92,7 @@ def _batches(
             continue
         seen.add(key)
         if item.error is not None or item.raw is None:
-            store.add_failure(key, item.origin, item.error or "no content")
-            stats.failed += 1
+            failures.append((key, item.origin, item.error or "no content"))
             continue
         batch.append((key, item.origin, item.raw, item.meta))
         if len(batch) >= BATCH:
@@ -115,9 +117,17 @@ def ingest(
     entities = CorpusEntities()
     with Store(db) as store:
         seen = store.seen_keys()
-        batches = _batches(items(paths, encoding), store, stats, seen)
+        unreadable: deque[tuple[str, str, str]] = deque()
+        batches = _batches(items(paths, encoding), unreadable, stats, seen)
+
+        def flush_unreadable() -> None:
+            while unreadable:
+                key, origin, reason = unreadable.popleft()
+                store.add_failure(key, origin, reason)
+                stats.failed += 1
 
         def handle(results: list[tuple[str, str, str | None, str | None]]) -> None:
+            flush_unreadable()
             for key, origin, report_json, error in results:
                 if error is not None or report_json is None:
                     store.add_failure(key, origin, error or "unknown error")
@@ -139,8 +149,11 @@ def ingest(
             # spawn, not fork: a forked copy of a parent holding SQLite and thread pools is fragile
             ctx = get_context("spawn")
             with ctx.Pool(workers, initializer=_warm) as pool:
-                for results in pool.imap_unordered(_analyse_batch, batches):
+                # in input order, not completion order: cross-article entities are named and numbered by
+                # the article that mentions them first, so the store must not depend on worker timing
+                for results in pool.imap(_analyse_batch, batches):
                     handle(results)
+        flush_unreadable()
         if progress is not None:
             progress(stats)
     return stats

@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 TEXT_SUFFIXES = {".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -78,13 +78,18 @@ def read(path: Path, *, encoding: str | None = None) -> Iterator[RawItem]:
 
 
 def read_file(path: Path, *, encoding: str | None = None) -> RawItem:
+    return file_item(str(path), path.read_bytes(), encoding=encoding)
+
+
+def file_item(name: str, data: bytes, *, encoding: str | None = None) -> RawItem:
+    """One text or HTML file's bytes; ``name`` is its origin. The Spark runner reads the bytes itself."""
     from reportedly.errors import InputError
     from reportedly.ingest import decode_bytes
 
     try:
-        return RawItem(str(path), decode_bytes(path.read_bytes(), encoding=encoding, name=str(path)))
+        return RawItem(name, decode_bytes(data, encoding=encoding, name=name))
     except InputError as exc:
-        return RawItem(str(path), error=str(exc))
+        return RawItem(name, error=str(exc))
 
 
 def _meta(obj: dict[str, Any]) -> dict[str, str]:
@@ -94,77 +99,87 @@ def _meta(obj: dict[str, Any]) -> dict[str, str]:
 def read_jsonl(path: Path) -> Iterator[RawItem]:
     with path.open("rb") as fh:
         for n, line in enumerate(fh, start=1):
-            origin = f"{path}:{n}"
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                yield RawItem(origin, error=f"line {n} is not JSON: {exc}")
-                continue
-            if not isinstance(obj, dict):
-                yield RawItem(origin, error=f"line {n} is not a JSON object")
-                continue
-            raw = obj.get("html") or obj.get("text")
-            if not isinstance(raw, str) or not raw.strip():
-                yield RawItem(origin, error=f"line {n} has no 'text' or 'html' field")
-                continue
-            yield RawItem(origin, raw, _meta(obj))
+            item = jsonl_item(str(path), n, line)
+            if item is not None:
+                yield item
+
+
+def jsonl_item(name: str, n: int, line: bytes) -> RawItem | None:
+    """Line ``n`` (from 1) of the JSON Lines file ``name``, as bytes; None for a blank line."""
+    origin = f"{name}:{n}"
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return RawItem(origin, error=f"line {n} is not JSON: {exc}")
+    if not isinstance(obj, dict):
+        return RawItem(origin, error=f"line {n} is not a JSON object")
+    raw = obj.get("html") or obj.get("text")
+    if not isinstance(raw, str) or not raw.strip():
+        return RawItem(origin, error=f"line {n} has no 'text' or 'html' field")
+    return RawItem(origin, raw, _meta(obj))
 
 
 def read_warc(path: Path) -> Iterator[RawItem]:
+    with path.open("rb") as fh:
+        yield from read_warc_stream(fh, str(path))
+
+
+def read_warc_stream(fh: IO[bytes], path: str) -> Iterator[RawItem]:
+    """The records of one WARC file, open for reading; ``path`` names it in origins."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
     n = 0
-    with path.open("rb") as fh:
-        try:
-            for record in ArchiveIterator(fh, check_digests=True):
-                if record.rec_type != "response":
-                    continue
-                n += 1
-                uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-                origin = f"{path}#{n}"
-                meta = {"url": uri} if uri else {}
-                date = record.rec_headers.get_header("WARC-Date")
-                if date:
-                    meta["date"] = date[:10]
-                ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else "") or ""
-                if ctype and "html" not in ctype and "text" not in ctype:
-                    yield RawItem(origin, meta=meta, error=f"record {n} is {ctype}, not an article")
-                    continue
-                try:
-                    payload = record.content_stream().read()
-                except Exception as exc:  # truncated or corrupt payloads surface as assorted errors
-                    yield RawItem(origin, meta=meta, error=f"record {n} is malformed: {exc}")
-                    continue
-                check = record.digest_checker
-                declared = record.rec_headers.get_header("WARC-Payload-Digest") or record.rec_headers.get_header(
-                    "WARC-Block-Digest"
-                )
-                if check.passed is False or (check.passed is None and declared):
-                    # warcio hands back whatever bytes there are; the digest tells a cut-off record
-                    yield RawItem(
-                        origin, meta=meta, error=f"record {n} is malformed: payload truncated or corrupt (digest check)"
-                    )
-                    continue
-                charset = "utf-8"
-                if "charset=" in ctype:
-                    charset = ctype.split("charset=")[-1].split(";")[0].strip() or "utf-8"
-                try:
-                    raw = payload.decode(charset)
-                except (LookupError, UnicodeDecodeError):
-                    yield RawItem(origin, meta=meta, error=f"record {n} is not valid {charset}")
-                    continue
-                yield RawItem(origin, raw, meta)
-        except (ArchiveLoadFailed, ValueError, EOFError, OSError) as exc:
-            yield RawItem(f"{path}#{n + 1}", error=f"malformed WARC record after record {n}: {exc}")
+    try:
+        for record in ArchiveIterator(fh, check_digests=True):
+            if record.rec_type != "response":
+                continue
+            n += 1
+            uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+            origin = f"{path}#{n}"
+            meta = {"url": uri} if uri else {}
+            date = record.rec_headers.get_header("WARC-Date")
+            if date:
+                meta["date"] = date[:10]
+            ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else "") or ""
+            if ctype and "html" not in ctype and "text" not in ctype:
+                yield RawItem(origin, meta=meta, error=f"record {n} is {ctype}, not an article")
+                continue
+            try:
+                payload = record.content_stream().read()
+            except Exception as exc:  # truncated or corrupt payloads surface as assorted errors
+                yield RawItem(origin, meta=meta, error=f"record {n} is malformed: {exc}")
+                continue
+            check = record.digest_checker
+            declared = record.rec_headers.get_header("WARC-Payload-Digest") or record.rec_headers.get_header("WARC-Block-Digest")
+            if check.passed is False or (check.passed is None and declared):
+                # warcio hands back whatever bytes there are; the digest tells a cut-off record
+                yield RawItem(origin, meta=meta, error=f"record {n} is malformed: payload truncated or corrupt (digest check)")
+                continue
+            charset = "utf-8"
+            if "charset=" in ctype:
+                charset = ctype.split("charset=")[-1].split(";")[0].strip() or "utf-8"
+            try:
+                raw = payload.decode(charset)
+            except (LookupError, UnicodeDecodeError):
+                yield RawItem(origin, meta=meta, error=f"record {n} is not valid {charset}")
+                continue
+            yield RawItem(origin, raw, meta)
+    except (ArchiveLoadFailed, ValueError, EOFError, OSError) as exc:
+        yield RawItem(f"{path}#{n + 1}", error=f"malformed WARC record after record {n}: {exc}")
 
 
 def read_feed(path: Path) -> Iterator[RawItem]:
+    yield from read_feed_bytes(path.read_bytes(), str(path))
+
+
+def read_feed_bytes(data: bytes, path: str) -> Iterator[RawItem]:
+    """The entries of one RSS/Atom feed's bytes; ``path`` names it in origins."""
     import feedparser
 
-    parsed = feedparser.parse(path.read_bytes())
+    parsed = feedparser.parse(data)
     if parsed.bozo and not parsed.entries:
         yield RawItem(str(path), error=f"not a readable RSS/Atom feed: {parsed.get('bozo_exception')}")
         return
