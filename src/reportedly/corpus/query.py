@@ -32,9 +32,13 @@ _CLAIM_COLUMNS = """ar.date, ar.outlet, coalesce(at.source_name, ar.outlet || ' 
                    coalesce(at.anonymous, 0) AS anonymous, c.certainty, c.text AS claim, c.rowid AS claim_id, ar.id AS article"""
 
 
+def _entity_ids(store: Store, name: str) -> list[int]:
+    return [e["id"] for e in find_entities(store, name)]
+
+
 def claims_about(store: Store, name: str, limit: int = 200) -> list[Row]:
     """Claims whose content mentions the entity (any name form merged into it)."""
-    ids = [e["id"] for e in find_entities(store, name)]
+    ids = _entity_ids(store, name)
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
@@ -55,7 +59,7 @@ def claims_about(store: Store, name: str, limit: int = 200) -> list[Row]:
 
 def claims_by(store: Store, name: str, limit: int = 200) -> list[Row]:
     """Claims attributed to the entity as their source."""
-    ids = [e["id"] for e in find_entities(store, name)]
+    ids = _entity_ids(store, name)
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
@@ -113,19 +117,23 @@ def profile(store: Store) -> list[Row]:
         base[r["outlet"]].update(claims=r["n"], hedged=r["hedged"])
     out = []
     for name, agg in sorted(base.items()):
-        n_attr = agg.get("attributions", 0) or 0
-        out.append(
-            {
-                "outlet": name,
-                "articles": agg["articles"],
-                "words": agg["words"],
-                "attributions_per_1000_words": round(1000 * n_attr / agg["words"], 2) if agg["words"] else 0.0,
-                "anonymous_share": round((agg.get("anonymous") or 0) / n_attr, 3) if n_attr else 0.0,
-                "hedged_share": round((agg.get("hedged") or 0) / agg["claims"], 3) if agg.get("claims") else 0.0,
-                "opinion_share": round((agg["opinion"] or 0) / agg["sentences"], 3) if agg["sentences"] else 0.0,
-            }
-        )
+        out.append(profile_row(name, agg))
     return out
+
+
+def profile_row(outlet: str, agg: dict[str, Any]) -> Row:
+    """One outlet's profile from its counts (articles, words, sentences, opinion, attributions,
+    anonymous, claims, hedged); shared with the Spark runner so both round the same way."""
+    n_attr = agg.get("attributions", 0) or 0
+    return {
+        "outlet": outlet,
+        "articles": agg["articles"],
+        "words": agg["words"],
+        "attributions_per_1000_words": round(1000 * n_attr / agg["words"], 2) if agg["words"] else 0.0,
+        "anonymous_share": round((agg.get("anonymous") or 0) / n_attr, 3) if n_attr else 0.0,
+        "hedged_share": round((agg.get("hedged") or 0) / agg["claims"], 3) if agg.get("claims") else 0.0,
+        "opinion_share": round((agg["opinion"] or 0) / agg["sentences"], 3) if agg["sentences"] else 0.0,
+    }
 
 
 def search(store: Store, text: str, limit: int = 50) -> list[Row]:

@@ -63,6 +63,8 @@ from pyspark.sql.types import (
 
 from reportedly.corpus.entities import normalise, outlet_name
 from reportedly.corpus.export import COLUMNS, INTEGER_COLUMNS
+from reportedly.corpus.ingest import IngestStats
+from reportedly.corpus.query import profile_row
 from reportedly.corpus.rows import (
     ARTICLE_COLUMNS,
     ATTRIBUTION_COLUMNS,
@@ -500,20 +502,6 @@ def entities(mentions: DataFrame) -> DataFrame:
     return mentions.sparkSession.createDataFrame(numbered, SCHEMAS["entities"])
 
 
-def _profile_row(outlet: str, agg: dict[str, Any]) -> dict[str, Any]:
-    # corpus.query.profile's arithmetic, in Python so that rounding is Python's too
-    n_attr = agg.get("attributions", 0) or 0
-    return {
-        "outlet": outlet,
-        "articles": agg["articles"],
-        "words": agg["words"],
-        "attributions_per_1000_words": round(1000 * n_attr / agg["words"], 2) if agg["words"] else 0.0,
-        "anonymous_share": round((agg.get("anonymous") or 0) / n_attr, 3) if n_attr else 0.0,
-        "hedged_share": round((agg.get("hedged") or 0) / agg["claims"], 3) if agg.get("claims") else 0.0,
-        "opinion_share": round((agg["opinion"] or 0) / agg["sentences"], 3) if agg["sentences"] else 0.0,
-    }
-
-
 def profile(articles: DataFrame, attributions: DataFrame, claims: DataFrame) -> DataFrame:
     """``corpus.query.profile`` over the tables: sums per outlet in Spark, one row per outlet after."""
     arts = articles.select(
@@ -537,19 +525,13 @@ def profile(articles: DataFrame, attributions: DataFrame, claims: DataFrame) -> 
     )
     sums = base.join(attr, "outlet", "left").join(claim, "outlet", "left").collect()  # one row per outlet
     aggs = {r.outlet: {k: v for k, v in r.asDict().items() if v is not None} for r in sums}
-    rows = [_profile_row(outlet, aggs[outlet]) for outlet in sorted(aggs)]
+    rows = [profile_row(outlet, aggs[outlet]) for outlet in sorted(aggs)]
     return articles.sparkSession.createDataFrame([tuple(r.values()) for r in rows], SCHEMAS["profile"]).coalesce(1)
 
 
 # -- the job ---------------------------------------------------------------------------------------
 @dataclass
-class SparkStats:
-    seen: int = 0
-    skipped: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    failed: int = 0
-    words: int = 0
+class SparkStats(IngestStats):
     partitions: int = 0
     seconds: float = 0.0
 
