@@ -32,9 +32,6 @@ class Span(_Model):
     def overlaps(self, other: Span) -> bool:
         return self.start < other.end and other.start < self.end
 
-    def contains(self, other: Span) -> bool:
-        return self.start <= other.start and other.end <= self.end
-
 
 class ArticleMeta(_Model):
     title: str | None = None
@@ -122,14 +119,6 @@ class Attribution(_Model):
     @property
     def content_text(self) -> str:
         return " … ".join(p.text for p in self.content)
-
-    @property
-    def content_start(self) -> int:
-        return self.content[0].start
-
-    @property
-    def content_end(self) -> int:
-        return self.content[-1].end
 
 
 class Certainty(StrEnum):

@@ -174,6 +174,7 @@ def assign_stories(store: Store, *, progress: Callable[[int], None] | None = Non
         for r in store.query("SELECT * FROM stories")
     }  # fmt: skip
     seq = store.query("SELECT coalesce(max(seq), 0) FROM story_articles")[0][0]
+    since_seq = seq
     kind, embed = _embedder()
     min_cosine, threshold = LIMITS[kind]
     n_articles = max(1, store.count("articles"))
@@ -235,20 +236,23 @@ def assign_stories(store: Store, *, progress: Callable[[int], None] | None = Non
                 db.execute("INSERT INTO story_articles VALUES (?, ?, ?, ?)", (row["id"], st.id, round(sim, 4), seq))
         if progress is not None:
             progress(len(chunk))
-    _claims_and_citations(store)
+    _claims_and_citations(store, since_seq)
     return len(todo)
 
 
-def _claims_and_citations(store: Store) -> None:
-    """Recompute claim travel and citation edges (cheap: claims are compared within a story)."""
+def _claims_and_citations(store: Store, since_seq: int) -> None:
+    """Claim travel for the stories that gained articles after ``since_seq`` (claims are compared
+    within a story, so the others stand), and citation edges for those new articles."""
     db = store.db
+    touched = "SELECT DISTINCT story_id FROM story_articles WHERE seq > ?"
     with db:
-        db.execute("DELETE FROM travelling_claims")
-        db.execute("DELETE FROM citations")
+        db.execute(f"DELETE FROM travelling_claims WHERE story_id IN ({touched})", (since_seq,))
         rows = store.query(
-            """SELECT c.rowid, c.text, c.article_id, sa.story_id, coalesce(ar.date, '') AS date, sa.seq
+            f"""SELECT c.rowid, c.text, c.article_id, sa.story_id, coalesce(ar.date, '') AS date, sa.seq
                FROM claims c JOIN story_articles sa ON sa.article_id = c.article_id JOIN articles ar ON ar.id = c.article_id
-               ORDER BY sa.story_id, date, sa.seq, c.rowid"""
+               WHERE sa.story_id IN ({touched})
+               ORDER BY sa.story_id, date, sa.seq, c.rowid""",
+            (since_seq,),
         )
         by_story: dict[int, list[Any]] = {}
         for r in rows:
@@ -281,17 +285,19 @@ def _claims_and_citations(store: Store) -> None:
             """INSERT INTO citations
                SELECT at.article_id, at.id, sa.story_id, coalesce(ar.outlet, '(unknown)'), at.source_name
                FROM attributions at JOIN articles ar ON ar.id = at.article_id
-               LEFT JOIN story_articles sa ON sa.article_id = at.article_id
-               WHERE at.source_kind = 'outlet' AND at.source_name IS NOT NULL"""
+               JOIN story_articles sa ON sa.article_id = at.article_id
+               WHERE at.source_kind = 'outlet' AND at.source_name IS NOT NULL AND sa.seq > ?""",
+            (since_seq,),
         )
         # Cited outlets take the name they publish under ("Albany Herald" -> "The Albany Herald"), so
         # citing and cited meet as one node; an outlet quoting itself ("The Post has learned") is no citation.
         publishers = {normalise(r[0]): r[0] for r in store.query("SELECT DISTINCT outlet FROM articles WHERE outlet IS NOT NULL")}
+        # all rows, not only the new ones: an outlet seen first now renames what earlier articles cited
         for r in store.query("SELECT article_id, attribution_id, citing, cited FROM citations"):
             key = (r["article_id"], r["attribution_id"])
             if normalise(r["citing"]) == normalise(r["cited"]):
                 db.execute("DELETE FROM citations WHERE article_id = ? AND attribution_id = ?", key)
-            elif normalise(r["cited"]) in publishers:
+            elif publishers.get(normalise(r["cited"]), r["cited"]) != r["cited"]:
                 db.execute(
                     "UPDATE citations SET cited = ? WHERE article_id = ? AND attribution_id = ?",
                     (publishers[normalise(r["cited"])], *key),

@@ -9,17 +9,13 @@ from importlib import resources
 
 def rows(name: str) -> list[list[str]]:
     """The rows of a tab-separated data file in this folder, without comments and blank lines."""
-    return _lines(name)
-
-
-def _lines(name: str) -> list[list[str]]:
     raw = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-    rows = []
+    out = []
     for line in raw.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            rows.append([c.strip() for c in line.split("\t")])
-    return rows
+            out.append([c.strip() for c in line.split("\t")])
+    return out
 
 
 @dataclass(frozen=True)
@@ -46,22 +42,22 @@ def _strip_the(name: str) -> str:
 @lru_cache(maxsize=1)
 def load() -> Lexicons:
     cues: dict[str, list[tuple[str, str | None]]] = {}
-    for row in _lines("cues.tsv"):
+    for row in rows("cues.tsv"):
         cues.setdefault(row[0], []).append((row[1], row[2] if len(row) > 2 and row[2] else None))
-    hedges = {tuple(r[0].split()): r[1] for r in _lines("hedges.tsv")}
-    opinion = {tuple(r[0].split()): float(r[1]) for r in _lines("opinion.tsv")}
-    roles = frozenset(r[0] for r in _lines("roles.txt"))
+    hedges = {tuple(r[0].split()): r[1] for r in rows("hedges.tsv")}
+    opinion = {tuple(r[0].split()): float(r[1]) for r in rows("opinion.tsv")}
+    roles = frozenset(r[0] for r in rows("roles.txt"))
     return Lexicons(
         cues=cues,
         hedges=hedges,
         hedge_max_len=max(len(k) for k in hedges),
-        negation=frozenset(r[0] for r in _lines("negation.txt")),
-        anonymous=frozenset(r[0] for r in _lines("anonymous.txt")),
+        negation=frozenset(r[0] for r in rows("negation.txt")),
+        anonymous=frozenset(r[0] for r in rows("anonymous.txt")),
         roles=roles,
         role_max_len=max(len(r.split()) for r in roles),
-        documents=frozenset(r[0] for r in _lines("documents.txt")),
-        outlets={_strip_the(r[0]): r[0] for r in _lines("outlets.txt")},
-        domains={d.strip(): r[0] for r in _lines("outlets.txt") if len(r) > 1 for d in r[1].split(",") if d.strip()},
+        documents=frozenset(r[0] for r in rows("documents.txt")),
+        outlets={_strip_the(r[0]): r[0] for r in rows("outlets.txt")},
+        domains={d.strip(): r[0] for r in rows("outlets.txt") if len(r) > 1 for d in r[1].split(",") if d.strip()},
         opinion=opinion,
         opinion_max_len=max(len(k) for k in opinion),
     )

@@ -6,6 +6,7 @@ hedges -> claims (certainty) -> voice. Each step reads only the doc and what cam
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
@@ -37,7 +38,7 @@ class Analyzer:
 
     def analyze_many(self, articles: Iterable[Article]) -> Iterator[Report]:
         """Batched with ``nlp.pipe``; yields reports in input order."""
-        pending: list[Article] = []
+        pending: deque[Article] = deque()
 
         def texts() -> Iterator[str]:
             for art in articles:
@@ -45,7 +46,7 @@ class Analyzer:
                 yield art.text
 
         for doc in self.nlp.pipe(texts(), batch_size=self.batch_size):
-            yield self.report(pending.pop(0), doc)
+            yield self.report(pending.popleft(), doc)
 
     def report(self, article: Article, doc: Doc) -> Report:
         text = article.text

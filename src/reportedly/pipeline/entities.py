@@ -57,17 +57,6 @@ class DocEntities:
         pos = self.by_token.get(tok.i)
         return self.entities[pos] if pos is not None else None
 
-    def entity_in(self, span: Span) -> Entity | None:
-        """The entity whose mention covers the phrase's head, else the first one inside the phrase."""
-        ent = self.entity_at(span.root)
-        if ent is not None:
-            return ent
-        for tok in span:
-            ent = self.entity_at(tok)
-            if ent is not None:
-                return ent
-        return None
-
     def person_with_title(self, title: str) -> Entity | None:
         hits = [e for e in self.entities if e.kind == EntityKind.person and title in e.titles]
         return hits[0] if len(hits) == 1 else None
