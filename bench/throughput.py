@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="use only the first N texts, sorted by name")
     parser.add_argument("--repeat", type=int, default=1, help="timed rounds of each pipeline; the best is kept (default 1)")
     parser.add_argument("--batch-size", type=int, default=32, help="nlp.pipe batch size for both pipelines (default 32)")
+    parser.add_argument("--model", default="fast", choices=("fast", "rules"), help="attribution extractor (default fast)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON to PATH")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     words = sum(len(t.split()) for t in texts)
 
     bare = load_bare()
-    analyzer = Analyzer(nlp=load_nlp(), batch_size=args.batch_size)
+    analyzer = Analyzer(args.model, nlp=load_nlp(), batch_size=args.batch_size)
     batch = args.batch_size
 
     def run_bare() -> None:
@@ -135,6 +136,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "repeat": args.repeat,
         "batch_size": batch,
         "pipeline": pipeline_label(bare),
+        "model": args.model,
         "bare": {"best_s": bare_best, "times_s": bare_times, "words_per_s": bare_wps},
         "full": {"best_s": full_best, "times_s": full_times, "words_per_s": full_wps},
         "ratio": ratio,

@@ -22,11 +22,12 @@ __all__ = ["SCHEMA_VERSION", "Article", "Report", "__version__", "analyze", "ana
 
 
 @lru_cache(maxsize=4)
-def get_analyzer(model: str | None = None) -> Analyzer:
-    """The shared analyser for ``model`` (a spaCy package name; None picks the best installed)."""
+def get_analyzer(model: str = "fast", pipeline: str | None = None) -> Analyzer:
+    """The shared analyser: ``model`` is the attribution extractor (``fast``, ``rules``);
+    ``pipeline`` a spaCy package name (None picks the best installed)."""
     from reportedly.pipeline.analyzer import Analyzer
 
-    return Analyzer(model)
+    return Analyzer(model, pipeline=pipeline)
 
 
 def _as_article(item: str | Article, url: str | None, outlet: str | None) -> Article:
@@ -38,16 +39,23 @@ def _as_article(item: str | Article, url: str | None, outlet: str | None) -> Art
 
 
 def analyze(
-    text_or_html: str | Article, *, url: str | None = None, outlet: str | None = None, model: str | None = None
+    text_or_html: str | Article,
+    *,
+    url: str | None = None,
+    outlet: str | None = None,
+    model: str = "fast",
+    pipeline: str | None = None,
 ) -> Report:
     """Analyse one article given as plain text, HTML, or an :class:`Article`.
 
     Raises :class:`reportedly.errors.InputError` (with a one-line message) for input that is not
     an analysable English article.
     """
-    return get_analyzer(model).analyze(_as_article(text_or_html, url, outlet))
+    return get_analyzer(model, pipeline).analyze(_as_article(text_or_html, url, outlet))
 
 
-def analyze_many(items: Iterable[str | Article], *, outlet: str | None = None, model: str | None = None) -> Iterator[Report]:
+def analyze_many(
+    items: Iterable[str | Article], *, outlet: str | None = None, model: str = "fast", pipeline: str | None = None
+) -> Iterator[Report]:
     """Analyse many articles in batches (one ``nlp.pipe`` stream); yields reports in order."""
-    return get_analyzer(model).analyze_many(_as_article(i, None, outlet) for i in items)
+    return get_analyzer(model, pipeline).analyze_many(_as_article(i, None, outlet) for i in items)

@@ -15,6 +15,7 @@ Sources are resolved afterwards (:mod:`reportedly.attribution.sources`); chains 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Token
@@ -43,6 +44,8 @@ class Candidate:
     source: TokSpan | None = None
     cue_token: Token | None = None
     scaffold: frozenset[int] = frozenset()  # tokens of "source + cue" set into another sentence's flow
+    confidence: float = 1.0  # a learned extractor's probability that the cue is one (rules: 1)
+    reporting: float = 1.0  # how much the cue's head is a reporting word (learned extractor)
 
 
 @dataclass
@@ -349,13 +352,20 @@ def block_citations(ctx: _Context) -> list[Candidate]:
 RULES = (block_citations, according_to, verb_cues)
 
 
-def extract(doc: Doc, paragraphs: list[tuple[int, int]]) -> list[Candidate]:
-    lex = lexicons.load()
+def make_context(doc: Doc, paragraphs: Sequence[tuple[int, int]]) -> _Context:
     text = dc.text(doc)
     quotes = find_quotes(text)
-    ctx = _Context(
-        doc=doc, lex=lex, quotes=quotes, quote_starts=[q.start for q in quotes], paragraphs=paragraphs or [(0, len(text))]
+    return _Context(
+        doc=doc,
+        lex=lexicons.load(),
+        quotes=quotes,
+        quote_starts=[q.start for q in quotes],
+        paragraphs=list(paragraphs) or [(0, len(text))],
     )
+
+
+def extract(doc: Doc, paragraphs: Sequence[tuple[int, int]]) -> list[Candidate]:
+    ctx = make_context(doc, paragraphs)
     found: list[Candidate] = []
     seen_cues: set[tuple[int, int]] = set()
     for rule in RULES:

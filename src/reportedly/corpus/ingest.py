@@ -34,12 +34,15 @@ class IngestStats:
     words: int = 0
 
 
+_MODEL = ["fast"]  # the attribution model of this process (set in each worker by _warm)
+
+
 def _analyse_batch(batch: list[tuple[str, str, str, dict[str, str]]]) -> list[tuple[str, str, str | None, str | None]]:
     """Worker: (key, origin, raw, meta) -> (key, origin, report JSON or None, error or None)."""
     from reportedly import get_analyzer
     from reportedly.ingest import make_article
 
-    analyzer = get_analyzer()
+    analyzer = get_analyzer(_MODEL[0])
     out: list[tuple[str, str, str | None, str | None]] = []
     articles = []
     for key, origin, raw, meta in batch:
@@ -67,10 +70,11 @@ def _analyse_batch(batch: list[tuple[str, str, str, dict[str, str]]]) -> list[tu
     return out
 
 
-def _warm() -> None:
+def _warm(model: str = "fast") -> None:
     from reportedly import get_analyzer
 
-    get_analyzer()
+    _MODEL[0] = model
+    get_analyzer(model)
 
 
 def items(paths: Iterable[Path], encoding: str | None = None) -> Iterator[RawItem]:
@@ -109,10 +113,18 @@ def ingest(
     workers: int | None = None,
     encoding: str | None = None,
     progress: Callable[[IngestStats], None] | None = None,
+    model: str = "fast",
 ) -> IngestStats:
+    """Analyse ``paths`` into the store at ``db`` with ``workers`` processes; ``model`` is the
+    attribution extractor (``fast`` or ``rules``)."""
     from reportedly.model import Report
 
     workers = workers or os.cpu_count() or 1
+    from reportedly.pipeline.analyzer import MODELS
+
+    if model not in MODELS:
+        raise ReportedlyError(f"unknown attribution model {model!r}: choose one of {', '.join(MODELS)}")
+    _MODEL[0] = model
     stats = IngestStats()
     entities = CorpusEntities()
     with Store(db) as store:
@@ -148,7 +160,7 @@ def ingest(
         else:
             # spawn, not fork: a forked copy of a parent holding SQLite and thread pools is fragile
             ctx = get_context("spawn")
-            with ctx.Pool(workers, initializer=_warm) as pool:
+            with ctx.Pool(workers, initializer=_warm, initargs=(model,)) as pool:
                 # in input order, not completion order: cross-article entities are named and numbered by
                 # the article that mentions them first, so the store must not depend on worker timing
                 for results in pool.imap(_analyse_batch, batches):

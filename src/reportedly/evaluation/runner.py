@@ -6,7 +6,7 @@ import hashlib
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportedly.evaluation.brat import ROLES, Ranges, SpanSet, from_attribution
 from reportedly.evaluation.polnear import GoldDoc
@@ -14,16 +14,19 @@ from reportedly.evaluation.scoring import MODES, Counts, DocScore, score_documen
 from reportedly.ingest import paragraph_spans
 from reportedly.model import Article, ArticleMeta
 
+if TYPE_CHECKING:
+    from reportedly.pipeline.analyzer import Analyzer
+
 Predictor = Callable[[list[str]], Iterator[list[SpanSet]]]
 SYSTEMS = ("reportedly", "textacy")
 
 
-def reportedly_predictor(*, outermost_only: bool = True) -> Predictor:
+def reportedly_predictor(*, outermost_only: bool = True, model: str = "fast", analyzer: Analyzer | None = None) -> Predictor:
     """Our analyser. PolNeAR annotates only the outermost attribution ("no nested attributions"),
     so by default only attributions with no parent are scored; nested ones stay in reports."""
     from reportedly import get_analyzer
 
-    analyzer = get_analyzer()
+    analyzer = analyzer or get_analyzer(model)
 
     def predict(texts: list[str]) -> Iterator[list[SpanSet]]:
         # Offsets must stay those of the gold files: build the Article from the raw text.
@@ -78,8 +81,17 @@ def _snippet(text: str, ranges: Ranges | None, width: int = 90) -> str:
     return s if len(s) <= width else s[: width - 1] + "…"
 
 
-def evaluate(docs: list[GoldDoc], system: str, *, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    predictor = reportedly_predictor() if system == "reportedly" else textacy_predictor()
+def evaluate(
+    docs: list[GoldDoc],
+    system: str,
+    *,
+    progress: Callable[[int], None] | None = None,
+    model: str = "fast",
+    analyzer: Analyzer | None = None,
+) -> dict[str, Any]:
+    """Score ``system`` on ``docs``; ``analyzer`` (default: the shared one for ``model``) lets a
+    training script score a model it has just written."""
+    predictor = reportedly_predictor(model=model, analyzer=analyzer) if system == "reportedly" else textacy_predictor()
     texts: list[str] = []
     index: dict[str, int] = {}
     for d in docs:
@@ -137,6 +149,7 @@ def evaluate(docs: list[GoldDoc], system: str, *, progress: Callable[[int], None
                 )
     return {
         "system": system,
+        "model": model if system == "reportedly" else None,
         "documents": len(docs),
         "articles": len(texts),
         "words": words,

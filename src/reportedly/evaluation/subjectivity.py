@@ -9,7 +9,11 @@ extracted, then the voice tagger; the item is SUBJ when any of its sentences com
 
 Systems scored side by side: ``majority`` (the commonest training label for every item; OBJ),
 ``rules`` (the lexicon evidence alone, voice v1) and ``learned`` (lexicon or learned model, the
-default analysis). The test split is held back for release evaluation and refused here.
+default analysis: the "fast" voice model). With ``voice_model="accurate"`` (``--voice accurate``)
+the table adds ``accurate``: the fine-tuned all-MiniLM-L6-v2 (``voice/transformer.py``) averaged
+with the fast model's probability for the item; only this system loads the transformer (and needs torch).
+``transformer`` (the fine-tuned model alone) can be asked for by name. The test split is held back
+for release evaluation and refused here.
 """
 
 from __future__ import annotations
@@ -22,15 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reportedly.errors import ReportedlyError
+from reportedly.errors import ModelNotFoundError, ReportedlyError
 
 if TYPE_CHECKING:
     from reportedly.voice.model import VoiceModel
+    from reportedly.voice.transformer import AccurateVoiceModel
 
 SPLITS = ("train", "dev")
 LABELS = ("OBJ", "SUBJ")
 ENV_VAR = "REPORTEDLY_SUBJECTIVITY"
 SYSTEMS = ("majority", "rules", "learned")
+VOICE_MODELS = ("fast", "accurate")
 
 
 class SubjectivityDataError(ReportedlyError):
@@ -113,14 +119,62 @@ def predict(items: Sequence[Item], *, learned: bool = True, model: VoiceModel | 
     return out
 
 
+def fast_probabilities(items: Sequence[Item], model: VoiceModel | None = None) -> list[float]:
+    """The fast voice model's probability of SUBJ for each item taken as one unit (as it was trained)."""
+    from reportedly.attribution.extractor import extract
+    from reportedly.pipeline.nlp import load_nlp
+    from reportedly.voice.model import load_voice_model
+    from reportedly.voice.tagger import item_features
+
+    model = model or load_voice_model()
+    out = []
+    for item, doc in zip(items, load_nlp().pipe([i.text for i in items], batch_size=64), strict=True):
+        candidates = extract(doc, [(0, len(item.text))])
+        features = item_features(doc, [r for c in candidates for r in c.content], [c.cue for c in candidates])
+        out.append(model.probability(features))
+    return out
+
+
+def load_accurate(model: AccurateVoiceModel | None = None) -> AccurateVoiceModel:
+    """``model``, else the shipped fine-tuned model (imports torch: only on demand)."""
+    if model is not None:
+        return model
+    try:
+        from reportedly.voice.transformer import load_accurate_model
+    except ImportError as e:  # torch, safetensors or tokenizers missing
+        raise ModelNotFoundError(f"the accurate voice model needs torch and the stories extra ({e})") from e
+    return load_accurate_model()
+
+
+def predict_accurate(items: Sequence[Item], model: AccurateVoiceModel | None = None, *, combined: bool = True) -> list[str]:
+    """SUBJ or OBJ per item by the fine-tuned transformer, averaged with the fast model unless ``combined=False``."""
+    accurate = load_accurate(model)
+    probs = accurate.probabilities([i.text for i in items])
+    if combined and accurate.fast_weight > 0:
+        probs = [accurate.combine(p, q) for p, q in zip(probs, fast_probabilities(items), strict=True)]
+    return ["SUBJ" if p >= accurate.threshold else "OBJ" for p in probs]
+
+
 def majority_label(train: Sequence[Item]) -> str:
     subj = sum(1 for i in train if i.label == "SUBJ")
     return "SUBJ" if subj * 2 > len(train) else "OBJ"
 
 
 def evaluate(
-    split: str = "dev", data_dir: Path | None = None, systems: Sequence[str] = SYSTEMS, *, model: VoiceModel | None = None
+    split: str = "dev",
+    data_dir: Path | None = None,
+    systems: Sequence[str] | None = None,
+    *,
+    model: VoiceModel | None = None,
+    voice_model: str = "fast",
+    accurate: AccurateVoiceModel | None = None,
 ) -> dict[str, Any]:
+    """Macro-F1 per system. ``systems`` defaults to :data:`SYSTEMS`, plus ``accurate`` when ``voice_model="accurate"``;
+    ``model`` and ``accurate`` replace the shipped fast and accurate models (training scores a model before writing it)."""
+    if voice_model not in VOICE_MODELS:
+        raise SubjectivityDataError(f"unknown voice model {voice_model!r}: use fast or accurate")
+    if systems is None:
+        systems = (*SYSTEMS, "accurate") if voice_model == "accurate" else SYSTEMS
     items = load_split(split, data_dir)
     gold = [i.label for i in items]
     results = []
@@ -133,6 +187,8 @@ def evaluate(
             pred = predict(items, learned=False)
         elif system == "learned":
             pred = predict(items, learned=True, model=model)
+        elif system in ("accurate", "transformer"):
+            pred = predict_accurate(items, accurate, combined=system == "accurate")
         else:
             raise SubjectivityDataError(f"unknown system {system!r}")
         f1 = f1_scores(pred, gold)

@@ -16,6 +16,7 @@ from rich.console import Console
 from reportedly import __version__
 from reportedly.errors import ReportedlyError
 from reportedly.ingest import DEFAULT_MAX_BYTES, read_path, read_stdin
+from reportedly.interfaces.options import AttributionModel, ModelOption
 from reportedly.model import Article, Report, json_schema
 
 app = typer.Typer(
@@ -66,6 +67,7 @@ def analyze(
         int, typer.Option(help="Refuse inputs larger than this (one article, not a corpus).")
     ] = DEFAULT_MAX_BYTES,
     pipeline: Annotated[str | None, typer.Option(help="spaCy pipeline package (default: best installed en_core_web_*).")] = None,
+    model: ModelOption = AttributionModel.fast,
     save_svg: Annotated[Path | None, typer.Option(help="Also save the text view as an SVG picture (text format only).")] = None,
 ) -> None:
     """Analyse articles: attributions (source, cue, content), relay chains, certainty, voice."""
@@ -84,7 +86,7 @@ def analyze(
             failures += 1
     if articles:
         try:
-            analyzer = get_analyzer(pipeline)
+            analyzer = get_analyzer(model.value, pipeline)
         except ReportedlyError as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
@@ -134,6 +136,7 @@ def eval_polnear(
     out: Annotated[Path | None, typer.Option(help="Write all figures, per publisher and error summary, as JSON.")] = None,
     baseline: Annotated[Baseline | None, typer.Option(help="Also score a baseline on the same split, side by side.")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N articles (quick checks).")] = None,
+    model: ModelOption = AttributionModel.fast,
 ) -> None:
     """PolNeAR attribution scores: Source, Cue, Content and whole attributions, exact and overlap match."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -155,7 +158,7 @@ def eval_polnear(
             def advance(n: int, task: TaskID = task) -> None:
                 bar.advance(task, n)
 
-            results.append(evaluate(docs, system, progress=advance))
+            results.append(evaluate(docs, system, progress=advance, model=model.value))
     render_eval(results, split, Console())
     if out is not None:
         payload = {"corpus": "PolNeAR", "split": split, "results": results}
@@ -202,12 +205,15 @@ def eval_subjectivity(
         Path | None, typer.Option(help="CheckThat! folder (default: $REPORTEDLY_SUBJECTIVITY or ../shared/data/subjectivity).")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    voice: Annotated[
+        str, typer.Option(help="Voice model: fast (the analysis's, default) or accurate (adds fine-tuned MiniLM; needs torch).")
+    ] = "fast",
 ) -> None:
     """Opinion vs reporting on CheckThat! 2023 sentences: macro-F1 of the voice tagger beside the majority class."""
     from reportedly.evaluation.subjectivity import evaluate as evaluate_subjectivity
     from reportedly.evaluation.subjectivity import table as subjectivity_table
 
-    result = evaluate_subjectivity(split, data)
+    result = evaluate_subjectivity(split, data, voice_model=voice)
     Console().print(subjectivity_table(result))
     if out is not None:
         out.write_text(json.dumps({"task": "subjectivity", **result}, indent=2) + "\n", encoding="utf-8")

@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from reportedly.interfaces.options import AttributionModel, ModelOption
+
 err = Console(stderr=True)
 
 
@@ -69,6 +71,7 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[int | None, typer.Option(help="Analysis processes (default: all cores).")] = None,
         encoding: Annotated[str | None, typer.Option(help="Encoding of non-UTF-8 text files.")] = None,
         stories: Annotated[bool, typer.Option(help="Cluster new articles into stories when done.")] = True,
+        model: ModelOption = AttributionModel.fast,
     ) -> None:
         """Analyse a corpus into a database. Resumable: a rerun skips what is stored; failures are recorded."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -97,7 +100,7 @@ def register(app: typer.Typer) -> None:
                 rate = (s.stored + s.duplicates) / max(time.perf_counter() - started, 1e-9)
                 bar.update(task, completed=done, rate=f"{rate:.1f}")
 
-            stats = ingest(paths, db, workers=workers, encoding=encoding, progress=progress)
+            stats = ingest(paths, db, workers=workers, encoding=encoding, progress=progress, model=model.value)
         seconds = time.perf_counter() - started
         analysed = stats.stored + stats.duplicates
         err.print(

@@ -14,9 +14,11 @@ from spacy.tokens import Doc, Token
 
 from reportedly import __version__
 from reportedly.attribution.extractor import Candidate, extract
+from reportedly.attribution.learned import CRFExtractor, load_fast, merge
 from reportedly.attribution.sources import Resolver
 from reportedly.certainty.claims import build_claims
 from reportedly.certainty.hedges import find_hedges
+from reportedly.errors import InputError
 from reportedly.events.extractor import extract_events
 from reportedly.model import Article, Attribution, Hedge, Report, Span
 from reportedly.pipeline import doccache as dc
@@ -24,14 +26,32 @@ from reportedly.pipeline.entities import find_entities
 from reportedly.pipeline.nlp import load_nlp, pipeline_label
 from reportedly.voice.tagger import tag_voice
 
+MODELS = ("fast", "rules")  # attribution extractors; "fast" is the default
+
 
 class Analyzer:
-    """Holds the loaded pipeline; reuse one instance for many articles."""
+    """Holds the loaded pipeline; reuse one instance for many articles.
 
-    def __init__(self, model: str | None = None, *, nlp: Language | None = None, batch_size: int = 32) -> None:
-        self.nlp = nlp if nlp is not None else load_nlp(model)
+    ``model`` picks the attribution extractor: ``fast`` (a CRF trained on PolNeAR, on top of the
+    rules) or ``rules`` (the rules alone). ``pipeline`` names the spaCy package.
+    """
+
+    def __init__(
+        self,
+        model: str = "fast",
+        *,
+        pipeline: str | None = None,
+        nlp: Language | None = None,
+        batch_size: int = 32,
+        learned: CRFExtractor | None = None,
+    ) -> None:
+        if model not in MODELS:
+            raise InputError(f"unknown attribution model {model!r}: choose one of {', '.join(MODELS)}")
+        self.model = model
+        self.nlp = nlp if nlp is not None else load_nlp(pipeline)
         self.batch_size = batch_size
         self.label = pipeline_label(self.nlp)
+        self.learned = learned or load_fast() if model == "fast" else None
 
     def analyze(self, article: Article) -> Report:
         return self.report(article, self.nlp(article.text))
@@ -53,6 +73,8 @@ class Analyzer:
         paragraphs = [(p.start, p.end) for p in article.paragraphs] or [(0, len(text))]
         ents = find_entities(doc)
         candidates = extract(doc, paragraphs)
+        if self.learned is not None:
+            candidates = merge(candidates, self.learned.extract(doc, paragraphs, candidates))
         resolver = Resolver(ents)
         attributions, cue_tokens = _attributions(candidates, resolver, text)
         found_hedges = find_hedges(doc)

@@ -1,0 +1,23 @@
+"""Command-line options shared by several commands."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+
+class AttributionModel(StrEnum):
+    """Attribution extractors (docs/accuracy.md compares them)."""
+
+    fast = "fast"
+    rules = "rules"
+
+
+ModelOption = Annotated[
+    AttributionModel,
+    typer.Option(
+        "--model", help="Attribution extractor: fast (a CRF trained on PolNeAR, the default) or rules (the rules alone)."
+    ),
+]

@@ -1,0 +1,109 @@
+"""The fast learned attribution extractor (a CRF over the parse): decoding, training, scores."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import reportedly
+from reportedly.attribution.learned import ARTEFACT, bio_labels, link, meta_path
+from reportedly.evaluation.brat import SpanSet
+from reportedly.evaluation.polnear import load_split
+from reportedly.evaluation.runner import evaluate
+from reportedly.evaluation.scoring import score_document, total
+from reportedly.ingest import paragraph_spans
+from reportedly.pipeline.nlp import load_nlp
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "src/reportedly/models"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def _spansets(found: list[reportedly.attribution.extractor.Candidate]) -> list[SpanSet]:
+    return [
+        SpanSet(((c.source.start_char, c.source.end_char),) if c.source is not None else None, (c.cue,), tuple(c.content) or None)
+        for c in found
+    ]
+
+
+def test_gold_tags_decode_back_to_the_gold_attributions() -> None:
+    """Tagging gold attributions BIO and linking the tags again must give the gold spans back: the
+    decoder is not what limits the extractor (discontinuous contents, no-break spaces, sources
+    and contents in other sentences than their cue)."""
+    docs = load_split("dev", limit=12)
+    nlp = load_nlp()
+    scores = []
+    for d in docs:
+        doc = nlp(d.text)
+        paras = [(p.start, p.end) for p in paragraph_spans(d.text)]
+        scores.append(score_document(d.text, d.attributions, _spansets(link(doc, bio_labels(doc, d.attributions), paras))))
+    counts = total(scores)
+    assert counts[("cue", "exact")].f1 >= 0.98
+    assert counts[("source", "exact")].f1 >= 0.93
+    assert counts[("content", "exact")].f1 >= 0.90
+
+
+def test_link_joins_a_quote_split_by_its_cue() -> None:
+    text = "“We will win,” the senator said, “and we will win soon.”"
+    doc = load_nlp()(text)
+    words = [t.text for t in doc]
+    tags = ["O"] * len(doc)
+    tags[1] = "B-CON"
+    for i in range(2, words.index(",") + 1):
+        tags[i] = "I-CON"
+    tags[words.index("the")] = "B-SRC"
+    tags[words.index("senator")] = "I-SRC"
+    tags[words.index("said")] = "B-CUE"
+    start = words.index("and")
+    tags[start] = "B-CON"
+    for i in range(start + 1, len(doc) - 2):
+        tags[i] = "I-CON"
+    (a,) = link(doc, tags, [(0, len(text))])
+    assert text[a.cue[0] : a.cue[1]] == "said"
+    assert a.source is not None and a.source.text == "the senator"
+    assert [text[s:e] for s, e in a.content] == ["We will win,", "and we will win soon"]
+
+
+def test_retraining_reproduces_the_recorded_scores(tmp_path: Path) -> None:
+    """CRFsuite's L-BFGS has no randomness: the same data and settings give the same dev scores.
+    The fixture was written by the same command (a small slice, so that it runs in seconds)."""
+    import train_attribution
+
+    out = tmp_path / "m.crfsuite"
+    args = ["--limit", "30", "--dev-limit", "10", "--max-iter", "30", "--cache", str(tmp_path / "cache"), "--out", str(out)]
+    assert train_attribution.main(args) == 0
+    got = json.loads(meta_path(out).read_text())["dev_f1"]
+    want = json.loads((ROOT / "tests/fixtures/attribution_slice.json").read_text())["dev_f1"]
+    for key, value in want.items():
+        assert got[key]["f1"] == pytest.approx(value["f1"], abs=0.005), key
+
+
+def test_shipped_model_card_scores_hold_on_dev() -> None:
+    """The dev figures written beside the shipped model (and quoted in its card) are what
+    ``reportedly eval polnear --model fast`` measures now."""
+    recorded = json.loads(meta_path(MODELS / ARTEFACT).read_text())["dev_f1"]
+    result = evaluate(load_split("dev"), "reportedly", model="fast")
+    for role in ("source", "cue", "content"):
+        assert result["overall"][role]["exact"]["f1"] == pytest.approx(recorded[f"{role}/exact"]["f1"], abs=0.005), role
+
+
+def test_shipped_model_is_a_few_megabytes() -> None:
+    assert (MODELS / ARTEFACT).stat().st_size < 5_000_000
+
+
+def test_fast_beats_the_rules_on_a_dev_slice() -> None:
+    docs = load_split("dev", limit=20)
+    fast = evaluate(docs, "reportedly", model="fast")["overall"]
+    rules = evaluate(docs, "reportedly", model="rules")["overall"]
+    assert fast["source"]["exact"]["f1"] > rules["source"]["exact"]["f1"]
+    assert fast["cue"]["exact"]["f1"] > rules["cue"]["exact"]["f1"]
+
+
+def test_unknown_model_is_a_clear_error() -> None:
+    from reportedly.errors import InputError
+
+    with pytest.raises(InputError, match="unknown attribution model"):
+        reportedly.analyze("Officials said the bridge would reopen.", model="huge")
