@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -107,3 +109,44 @@ def test_unknown_model_is_a_clear_error() -> None:
 
     with pytest.raises(InputError, match="unknown attribution model"):
         reportedly.analyze("Officials said the bridge would reopen.", model="huge")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reportedly", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+        timeout=300,
+    )
+
+
+def test_cli_model_option_on_analyze_and_ingest(tmp_path: Path) -> None:
+    """``--model`` reaches the extractor: on a PolNeAR dev article the fast model finds
+    attributions the rules miss, through ``analyze`` and through ``ingest`` (in worker processes)."""
+    # "The Obama administration has publicly signaled willingness to change ACA", "He proposes doing
+    # away with the government mandate": attributions the rules miss and the CRF adds.
+    doc = next(d for d in load_split("dev", limit=13) if d.name.startswith("breitbart_2016-10-04_bill-clinton-calls-obamacare"))
+    article = tmp_path / "a.txt"
+    article.write_text(doc.text, encoding="utf-8")
+    counts = {}
+    for model in ("rules", "fast"):
+        proc = _cli("analyze", str(article), "--model", model, "--format", "json")
+        assert proc.returncode == 0, proc.stderr
+        counts[model] = len(json.loads(proc.stdout)["attributions"])
+    assert counts["fast"] > counts["rules"]
+
+    from reportedly.corpus.store import Store
+
+    stored = {}
+    for model in ("rules", "fast"):
+        db = tmp_path / f"{model}.sqlite"
+        proc = _cli("ingest", str(article), "--db", str(db), "--workers", "2", "--model", model, "--no-stories")
+        assert proc.returncode == 0, proc.stderr
+        with Store(db) as store:
+            (row,) = store.query("SELECT COUNT(*) FROM attributions")
+            stored[model] = row[0]
+    assert stored == counts
+
+    bad = _cli("analyze", str(article), "--model", "huge")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "huge" in bad.stderr
