@@ -22,6 +22,7 @@ discontinuous spans ("“A,” he said, “B.”") come out as one attribution w
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import gzip
 import json
 from collections.abc import Sequence
@@ -549,6 +550,17 @@ NOMINAL_PRIOR_MIN = 0.5  # a word that is a cue at least this often may take a n
 MIN_REPORTING = 0.15  # tuned on dev: source F1 .702 with no floor, .694 here; keeps "voted to approve" an act
 
 
+def _with_learned_source(r: Candidate, learned: Sequence[Candidate]) -> Candidate:
+    """The rule attribution with the CRF's Source edges where the CRF found the same cue and an
+    overlapping source (dev: source exact F1 +.009; taking its content or cue edges lost F1)."""
+    twin = next((c for c in learned if c.cue[0] < r.cue[1] and r.cue[0] < c.cue[1]), None)
+    if twin is None or twin.confidence < 0.5 or twin.source is None or r.source is None:
+        return r
+    if twin.source.start_char < r.source.end_char and r.source.start_char < twin.source.end_char:
+        return dataclasses.replace(r, source=twin.source)
+    return r
+
+
 def merge(
     rules: Sequence[Candidate], learned: Sequence[Candidate], *, how: str | None = None, min_confidence: float | None = None
 ) -> list[Candidate]:
@@ -567,6 +579,7 @@ def merge(
         contents = [r for c in learned for r in c.content]
         out += [r for r in rules if not any(r.cue[0] < e and s < r.cue[1] for s, e in cues) and _inside(r.cue[0], contents)]
     else:
+        rules = [_with_learned_source(r, learned) for r in rules]
         out = list(rules)
         taken = (
             [c.cue for c in rules]
