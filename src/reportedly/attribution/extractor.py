@@ -22,7 +22,7 @@ from spacy.tokens import Doc, Token
 from spacy.tokens import Span as TokSpan
 
 from reportedly import lexicons
-from reportedly.attribution.quotes import Quote, find_quotes
+from reportedly.attribution.quotes import Quote, doc_quotes
 from reportedly.attribution.spans import ranges_overlap, subtree_minus, token_ranges
 from reportedly.model import AttributionKind
 from reportedly.pipeline import doccache as dc
@@ -321,8 +321,9 @@ def block_citations(ctx: _Context) -> list[Candidate]:
     """A one-line paragraph "From the Washington Post:" relays the next paragraph verbatim."""
     doc = ctx.doc
     out: list[Candidate] = []
+    text = dc.text(doc)
     for sent in dc.sents(doc):
-        if not sent.text.rstrip().endswith(":"):
+        if not text[sent.start_char : sent.end_char].rstrip().endswith(":"):
             continue
         words = [t for t in sent if not t.is_space]
         if len(words) < 3 or len(words) > 12 or words[-1].text != ":" or words[0].lower_ not in _BLOCK_PREPS:
@@ -354,7 +355,7 @@ RULES = (block_citations, according_to, verb_cues)
 
 def make_context(doc: Doc, paragraphs: Sequence[tuple[int, int]]) -> _Context:
     text = dc.text(doc)
-    quotes = find_quotes(text)
+    quotes = doc_quotes(doc)
     return _Context(
         doc=doc,
         lex=lexicons.load(),

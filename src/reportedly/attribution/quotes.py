@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from spacy.tokens import Doc
+
+from reportedly.pipeline import doccache as dc
+
 _OPEN = {"“", "«", "„"}
 _CLOSE = {"”", "»"}
 _STRAIGHT = '"'
@@ -84,3 +88,8 @@ def find_quotes(text: str, min_chars: int = 2) -> list[Quote]:
             (s - 1 if s > 0 and text[s - 1] in marks else s, e + 1 if e < n and text[e] in marks else e) for s, e in q.pieces
         ]
     return [q for q in quotes if q.pieces and sum(e - s for s, e in q.pieces) >= min_chars]
+
+
+def doc_quotes(doc: Doc) -> list[Quote]:
+    """The quotations of a parsed document's text, found once and shared by the analysers."""
+    return dc.memo(doc, "quotes", lambda d: find_quotes(dc.text(d)))

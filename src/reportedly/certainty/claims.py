@@ -27,8 +27,11 @@ def _tokens_in(doc: Doc, ranges: list[tuple[int, int]]) -> list[Token]:
 
 
 def _roots(toks: list[Token]) -> set[int]:
+    if not toks:
+        return set()
+    heads = dc.heads(toks[0].doc)
     inside = {t.i for t in toks}
-    return {t.i for t in toks if t.head.i not in inside or t.head.i == t.i}
+    return {t.i for t in toks if heads[t.i] not in inside or heads[t.i] == t.i}
 
 
 def _main_predicate(doc: Doc, toks: list[Token]) -> Token:
@@ -56,7 +59,7 @@ def build_claims(
         inside = {t.i for t in toks}
         kinds, ids = [], []
         for tok_i, (fh, hm) in hedge_at.items():
-            tok = doc[tok_i]
+            tok = dc.tokens(doc)[tok_i]
             on_claim = tok_i in inside and governs(tok, roots)
             on_cue = (
                 cue is not None
@@ -84,7 +87,7 @@ def build_claims(
             )
         )
 
-    sents = [s for s in dc.sents(doc) if s.text.strip()]
+    sents = [s for s in dc.sents(doc) if text[s.start_char : s.end_char].strip()]
     for a in attributions:
         pieces = [(p.start, p.end) for p in a.content]
         covered += pieces

@@ -30,6 +30,7 @@ from typing import Any
 from spacy.tokens import Token
 
 from reportedly import lexicons
+from reportedly.pipeline import doccache as dc
 
 ARTEFACT = "factuality.json.gz"
 DEFAULT_DOMAIN = "uw"
@@ -159,8 +160,9 @@ def event_features(tok: Token) -> list[str]:
     sent = tok.sent
     if any(t.text == "?" for t in sent[-2:]):
         f.append("question")
-    opened = sum(1 for t in sent if t.i < tok.i and t.text in ("``", "“"))
-    closed = sum(1 for t in sent if t.i < tok.i and t.text in ("''", "”"))
+    before = dc.tokens(tok.doc)[sent.start : tok.i]
+    opened = sum(1 for t in before if t.text in ("``", "“"))
+    closed = sum(1 for t in before if t.text in ("''", "”"))
     if opened > closed:
         f.append("in_quote")
     root = sent.root.i

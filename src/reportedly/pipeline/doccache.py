@@ -7,7 +7,8 @@ document many times, so they share one token list, one sentence list and one tex
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from spacy.tokens import Doc, Span, Token
 
@@ -15,6 +16,8 @@ _TOKENS = "reportedly.tokens"
 _SENTS = "reportedly.sents"
 _TEXT = "reportedly.text"
 _LOWER = "reportedly.lower"
+_PREFIX = "reportedly."
+T = TypeVar("T")
 
 
 def tokens(doc: Doc) -> list[Token]:
@@ -45,7 +48,21 @@ def lowers(doc: Doc) -> list[str]:
     return cast(list[str], cached)
 
 
+def heads(doc: Doc) -> list[int]:
+    """Each token's head index (``Token.head`` builds a new Token on every read)."""
+    return memo(doc, "heads", lambda d: [t.head.i for t in tokens(d)])
+
+
+def memo(doc: Doc, key: str, compute: Callable[[Doc], T]) -> T:
+    """``compute(doc)``, once per Doc (e.g. the quotations of its text, read by several analysers)."""
+    full = _PREFIX + key
+    cached = doc.user_data.get(full)
+    if cached is None:
+        cached = doc.user_data[full] = compute(doc)
+    return cast(T, cached)
+
+
 def release(doc: Doc) -> None:
     """Drop the caches (they hold the Doc in a reference cycle) once a report is built."""
-    for key in (_TOKENS, _SENTS, _TEXT, _LOWER):
+    for key in [k for k in doc.user_data if isinstance(k, str) and k.startswith(_PREFIX)]:
         doc.user_data.pop(key, None)

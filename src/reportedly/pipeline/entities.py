@@ -94,7 +94,7 @@ def _titles_before(doc: Doc, start: int, lex: lexicons.Lexicons) -> tuple[int, l
         s = start - n
         if s < 0:
             continue
-        words = " ".join(t.lower_ for t in doc[s:start])
+        words = " ".join(dc.lowers(doc)[s:start])
         if words in lex.roles and all(t.is_title or t.is_upper for t in doc[s:start]):
             titles.append(words)
             return s, titles
@@ -104,7 +104,7 @@ def _titles_before(doc: Doc, start: int, lex: lexicons.Lexicons) -> tuple[int, l
 def _strip_titles(doc: Doc, start: int, end: int, lex: lexicons.Lexicons) -> tuple[int, list[str]]:
     titles = []
     for n in range(min(lex.role_max_len, end - start - 1), 0, -1):
-        words = " ".join(t.lower_ for t in doc[start : start + n])
+        words = " ".join(dc.lowers(doc)[start : start + n])
         if words in lex.roles:
             titles.append(words)
             start += n
@@ -200,9 +200,9 @@ def find_entities(doc: Doc) -> DocEntities:
                 s = tok.i - n + 1
                 if s < 0:
                     continue
-                words = " ".join(t.lower_ for t in doc[s : tok.i + 1])
+                words = " ".join(dc.lowers(doc)[s : tok.i + 1])
                 holder = titled.get(words)
-                if holder is not None and s > 0 and doc[s - 1].lower_ in {"the", "his", "her", "their", "our"}:
+                if holder is not None and s > 0 and dc.lowers(doc)[s - 1] in {"the", "his", "her", "their", "our"}:
                     pos = entities.index(holder)
                     holder.mentions.append(CharSpan(start=doc[s].idx, end=tok.idx + len(tok), text=doc[s : tok.i + 1].text))
                     for i in range(s, tok.i + 1):

@@ -158,8 +158,9 @@ def tag_voice(
         model = load_voice_model()
     elif not learned:
         model = None
+    toks = dc.tokens(doc)
     for sent in dc.sents(doc):
-        words = [t for t in sent if not t.is_space]
+        words = [t for t in toks[sent.start : sent.end] if not t.is_space]
         if not words:
             continue
         ev = _evidence(doc, sent.start, sent.end, words, lowers, attributed_ranges, cue_ranges)
@@ -177,7 +178,7 @@ def tag_voice(
     _smooth_paragraphs(scored, paragraphs, 0.0 if model is None else _SMOOTH_FLOOR)
     out = []
     for sc in scored:
-        words = [t for t in sc.sent if not t.is_space]
+        words = [t for t in toks[sc.sent.start : sc.sent.end] if not t.is_space]
         s0, s1 = words[0].idx, words[-1].idx + len(words[-1].text)
         out.append(
             VoiceSpan(
