@@ -47,7 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="use only the first N texts, sorted by name")
     parser.add_argument("--repeat", type=int, default=1, help="timed rounds of each pipeline; the best is kept (default 1)")
     parser.add_argument("--batch-size", type=int, default=32, help="nlp.pipe batch size for both pipelines (default 32)")
-    parser.add_argument("--model", default="fast", choices=("fast", "rules"), help="attribution extractor (default fast)")
+    parser.add_argument(
+        "--model", default="fast", choices=("fast", "accurate", "rules"), help="attribution extractor (default fast)"
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON to PATH")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:

@@ -116,13 +116,14 @@ def featurize(
     pos = [""] * n
     dep = [""] * n
     head = list(range(n))
+    all_heads, all_deps = dc.heads(doc), dc.deps(doc)
     for k in scope:
         lo, hi = sents[k].start, sents[k].end
         span = toks[lo:hi]
         lemma[lo:hi] = [t.lemma_.lower() for t in span]
         pos[lo:hi] = [t.pos_ for t in span]
-        dep[lo:hi] = [t.dep_ for t in span]
-        head[lo:hi] = [t.head.i for t in span]
+        dep[lo:hi] = all_deps[lo:hi]
+        head[lo:hi] = all_heads[lo:hi]
     prior = cue_prior or {}
     cue_p = [0.0] * n
     is_cue_verb = [False] * n
@@ -638,7 +639,12 @@ def _with_learned_source(r: Candidate, learned: Sequence[Candidate]) -> Candidat
 
 
 def merge(
-    rules: Sequence[Candidate], learned: Sequence[Candidate], *, how: str | None = None, min_confidence: float | None = None
+    rules: Sequence[Candidate],
+    learned: Sequence[Candidate],
+    *,
+    how: str | None = None,
+    min_confidence: float | None = None,
+    adopt_sources: bool = True,
 ) -> list[Candidate]:
     """Rules and CRF together.
 
@@ -655,7 +661,8 @@ def merge(
         contents = [r for c in learned for r in c.content]
         out += [r for r in rules if not any(r.cue[0] < e and s < r.cue[1] for s, e in cues) and _inside(r.cue[0], contents)]
     else:
-        rules = [_with_learned_source(r, learned) for r in rules]
+        if adopt_sources:
+            rules = [_with_learned_source(r, learned) for r in rules]
         out = list(rules)
         taken = (
             [c.cue for c in rules]

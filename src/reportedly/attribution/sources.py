@@ -25,6 +25,7 @@ from spacy.tokens import Token
 from reportedly import lexicons
 from reportedly.model import EntityKind, Source, SourceKind
 from reportedly.model import Span as CharSpan
+from reportedly.pipeline import doccache as dc
 from reportedly.pipeline.entities import DocEntities
 
 _NUMBERS = {
@@ -137,7 +138,9 @@ class Resolver:
         if outlet:
             return self.outlet_source(outlet)
         lemma = head.lemma_.lower()
-        anonymous_marked = any(w in phrase.sent.text.lower() for w in _ANONYMITY_WORDS)
+        sent = phrase.sent
+        sent_text = dc.text(phrase.doc)[sent.start_char : sent.end_char].lower()
+        anonymous_marked = any(w in sent_text for w in _ANONYMITY_WORDS)
         if low in self.lex.anonymous or lemma in self.lex.anonymous or (anonymous_marked and self._is_role(head)):
             return self._anonymous(phrase, head, at)
         if self._is_role(head):

@@ -54,19 +54,20 @@ def build_claims(
     hedge_at = {h.start_tok: (h, hm) for h, hm in zip(found_hedges, hedges, strict=True)}
     factuality = load_factuality_model()
 
+    heads, deps, all_toks = dc.heads(doc), dc.deps(doc), dc.tokens(doc)
+
     def certainty_of(toks: list[Token], cue: Token | None) -> tuple[Certainty, list[str]]:
         roots = _roots(toks)
         inside = {t.i for t in toks}
         kinds, ids = [], []
         for tok_i, (fh, hm) in hedge_at.items():
-            tok = dc.tokens(doc)[tok_i]
-            on_claim = tok_i in inside and governs(tok, roots)
-            on_cue = (
-                cue is not None
-                and (tok.head.i == cue.i or (tok.head.head.i == cue.i and tok.head.dep_ == "aux"))
-                and tok_i not in inside
-            )
-            if on_claim or on_cue:
+            if tok_i in inside:
+                hit = governs(all_toks[tok_i], roots)
+            else:
+                # A hedge on the cue ("reportedly said", "may have said") weakens what is relayed.
+                head = heads[tok_i]
+                hit = cue is not None and (head == cue.i or (heads[head] == cue.i and deps[head] == "aux"))
+            if hit:
                 kinds.append(fh.kind)
                 ids.append(hm.id)
         return combine(kinds), ids

@@ -43,6 +43,7 @@ def find_hedges(doc: Doc) -> list[FoundHedge]:
     out: list[FoundHedge] = []
     i, n = 0, len(doc)
     lowers = dc.lowers(doc)
+    deps = dc.deps(doc)
     while i < n:
         matched = 0
         for size in range(min(lex.hedge_max_len, n - i), 0, -1):
@@ -51,7 +52,7 @@ def find_hedges(doc: Doc) -> list[FoundHedge]:
                 out.append(_make(doc, i, i + size, Certainty(kind)))
                 matched = size
                 break
-        if not matched and doc[i].dep_ in _NEG_DEPS:
+        if not matched and deps[i] in _NEG_DEPS:
             out.append(_make(doc, i, i + 1, Certainty.negated))
             matched = 1
         i += max(matched, 1)

@@ -12,12 +12,15 @@ class AttributionModel(StrEnum):
     """Attribution extractors (docs/accuracy.md compares them)."""
 
     fast = "fast"
+    accurate = "accurate"
     rules = "rules"
 
 
 ModelOption = Annotated[
     AttributionModel,
     typer.Option(
-        "--model", help="Attribution extractor: fast (a CRF trained on PolNeAR, the default) or rules (the rules alone)."
+        "--model",
+        help="Attribution extractor: fast (a CRF trained on PolNeAR; default), accurate (a fine-tuned MiniLM tagger; "
+        "needs torch) or rules (the rules alone).",
     ),
 ]

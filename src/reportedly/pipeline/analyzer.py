@@ -7,18 +7,19 @@ hedges -> claims (certainty) -> voice. Each step reads only the doc and what cam
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from reportedly import __version__
 from reportedly.attribution.extractor import Candidate, extract
-from reportedly.attribution.learned import CRFExtractor, load_fast, merge
+from reportedly.attribution.learned import load_fast, merge
 from reportedly.attribution.sources import Resolver
 from reportedly.certainty.claims import build_claims
 from reportedly.certainty.hedges import find_hedges
-from reportedly.errors import InputError
+from reportedly.errors import InputError, ModelNotFoundError
 from reportedly.events.extractor import extract_events
 from reportedly.model import Article, Attribution, Hedge, Report, Span
 from reportedly.pipeline import doccache as dc
@@ -26,14 +27,42 @@ from reportedly.pipeline.entities import find_entities
 from reportedly.pipeline.nlp import load_nlp, pipeline_label
 from reportedly.voice.tagger import tag_voice
 
-MODELS = ("fast", "rules")  # attribution extractors; "fast" is the default
+MODELS = ("fast", "accurate", "rules")  # attribution extractors; "fast" is the default
+
+
+class LearnedExtractor(Protocol):
+    """What the analyser merges with the rules: attributions with a confidence and a reporting strength."""
+
+    def extract(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[Candidate]: ...
+
+
+ACCURATE_MIN_CONFIDENCE = 0.3  # the tagger's additions after the CRF's (tuned on PolNeAR dev)
+
+
+def _load_learned(model: str) -> list[tuple[LearnedExtractor, float | None]]:
+    """The learned extractors merged, in turn, with the rules' attributions, each with its cue
+    confidence floor (None: :data:`reportedly.attribution.learned.MIN_CONFIDENCE`)."""
+    if model == "rules":
+        return []
+    steps: list[tuple[LearnedExtractor, float | None]] = [(load_fast(), None)]
+    if model == "accurate":
+        try:
+            from reportedly.attribution.transformer import load_accurate_tagger
+        except ImportError as exc:  # torch, tokenizers or safetensors missing
+            raise ModelNotFoundError(
+                f"--model accurate needs the optional extra: pip install torch==2.13.0 'reportedly[accurate]' ({exc})"
+            ) from exc
+        steps.append((load_accurate_tagger(), ACCURATE_MIN_CONFIDENCE))
+    return steps
 
 
 class Analyzer:
     """Holds the loaded pipeline; reuse one instance for many articles.
 
     ``model`` picks the attribution extractor: ``fast`` (a CRF trained on PolNeAR, on top of the
-    rules) or ``rules`` (the rules alone). ``pipeline`` names the spaCy package.
+    rules), ``accurate`` (fast, plus what a fine-tuned MiniLM tagger adds; needs torch) or
+    ``rules`` (the rules alone). ``pipeline`` names the spaCy package; ``learned`` replaces the
+    fast extractor (a training script scoring the model it just wrote).
     """
 
     def __init__(
@@ -43,7 +72,7 @@ class Analyzer:
         pipeline: str | None = None,
         nlp: Language | None = None,
         batch_size: int = 32,
-        learned: CRFExtractor | None = None,
+        learned: LearnedExtractor | None = None,
     ) -> None:
         if model not in MODELS:
             raise InputError(f"unknown attribution model {model!r}: choose one of {', '.join(MODELS)}")
@@ -51,7 +80,7 @@ class Analyzer:
         self.nlp = nlp if nlp is not None else load_nlp(pipeline)
         self.batch_size = batch_size
         self.label = pipeline_label(self.nlp)
-        self.learned = learned or load_fast() if model == "fast" else None
+        self.learned = [(learned, None)] if learned is not None else _load_learned(model)
 
     def analyze(self, article: Article) -> Report:
         return self.report(article, self.nlp(article.text))
@@ -73,8 +102,11 @@ class Analyzer:
         paragraphs = [(p.start, p.end) for p in article.paragraphs] or [(0, len(text))]
         ents = find_entities(doc)
         candidates = extract(doc, paragraphs)
-        if self.learned is not None:
-            candidates = merge(candidates, self.learned.extract(doc, paragraphs, candidates))
+        rules = candidates
+        for extractor, floor in self.learned:
+            # Only the CRF's source edges beat the rules' (the tagger's do not, on PolNeAR dev).
+            found = extractor.extract(doc, paragraphs, rules)
+            candidates = merge(candidates, found, min_confidence=floor, adopt_sources=extractor is self.learned[0][0])
         resolver = Resolver(ents)
         attributions, cue_tokens = _attributions(candidates, resolver, text)
         found_hedges = find_hedges(doc)

@@ -53,6 +53,11 @@ def heads(doc: Doc) -> list[int]:
     return memo(doc, "heads", lambda d: [t.head.i for t in tokens(d)])
 
 
+def deps(doc: Doc) -> list[str]:
+    """Each token's dependency label."""
+    return memo(doc, "deps", lambda d: [t.dep_ for t in tokens(d)])
+
+
 def memo(doc: Doc, key: str, compute: Callable[[Doc], T]) -> T:
     """``compute(doc)``, once per Doc (e.g. the quotations of its text, read by several analysers)."""
     full = _PREFIX + key

