@@ -23,7 +23,7 @@ __all__ = ["SCHEMA_VERSION", "Article", "Report", "__version__", "analyze", "ana
 
 @lru_cache(maxsize=4)
 def get_analyzer(model: str = "fast", pipeline: str | None = None) -> Analyzer:
-    """The shared analyser: ``model`` is the attribution extractor (``fast``, ``rules``);
+    """The shared analyser: ``model`` is the attribution extractor (``fast``, ``accurate``, ``rules``);
     ``pipeline`` a spaCy package name (None picks the best installed)."""
     from reportedly.pipeline.analyzer import Analyzer
 

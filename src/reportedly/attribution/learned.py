@@ -43,12 +43,10 @@ from reportedly.model import AttributionKind
 from reportedly.pipeline import doccache as dc
 
 ARTEFACT = "attribution_fast.crfsuite.gz"  # gzip: 3.5 MB instead of 8
-ROLES = ("SRC", "CUE", "CON")
 _QUOTE_CHARS = {'"', "“", "”", "``", "''", "‘", "’"}
 _MAX_UP = 12
 CUE_PRIOR_MIN = 0.25  # a word heading a Cue this often counts as a reporting word
 LINK_MAX_GAP = 8  # untagged words allowed between pieces of one attribution (tuned on dev)
-WINDOWS = True  # tag only where an attribution the rules missed could be (CRFExtractor.windows)
 WINDOW_CONTEXT = 0  # sentences of context around a window (1 costs 50% more time for .003 F1 on dev)
 
 
@@ -578,8 +576,6 @@ class CRFExtractor:
         often enough to pass :data:`MIN_REPORTING`), with a sentence of context on each side.
         Elsewhere the CRF could only repeat the rules, or propose what :func:`merge` refuses;
         skipping it keeps the analysis within its throughput budget."""
-        if not WINDOWS:
-            return [(0, len(doc))] if len(doc) else []
         sents = dc.sents(doc)
         covered: set[int] = set()
         for c in rules:
@@ -621,7 +617,6 @@ def _inside(char: int, ranges: Sequence[tuple[int, int]]) -> bool:
     return any(s <= char < e for s, e in ranges)
 
 
-MERGE = "rules-first"
 MIN_CONFIDENCE = 0.7  # tuned on PolNeAR dev: F1 is flat from .5 to .85, precision rises with it
 NOMINAL_PRIOR_MIN = 0.5  # a word that is a cue at least this often may take a noun phrase as content
 MIN_REPORTING = 0.15  # tuned on dev: source F1 .702 with no floor, .694 here; keeps "voted to approve" an act
@@ -642,7 +637,7 @@ def merge(
     rules: Sequence[Candidate],
     learned: Sequence[Candidate],
     *,
-    how: str | None = None,
+    how: str = "rules-first",
     min_confidence: float | None = None,
     adopt_sources: bool = True,
 ) -> list[Candidate]:
@@ -653,7 +648,6 @@ def merge(
     whose cue the rules did not find nor enclose in a content, when its cue probability is at least
     ``min_confidence``. ``crf-first``: the CRF's attributions, plus the rules' nested ones.
     """
-    how = how or MERGE
     floor = MIN_CONFIDENCE if min_confidence is None else min_confidence
     if how == "crf-first":
         out = list(learned)

@@ -116,14 +116,13 @@ def ingest(
     model: str = "fast",
 ) -> IngestStats:
     """Analyse ``paths`` into the store at ``db`` with ``workers`` processes; ``model`` is the
-    attribution extractor (``fast`` or ``rules``)."""
+    attribution extractor (``fast``, ``accurate`` or ``rules``)."""
     from reportedly.model import Report
 
     workers = workers or os.cpu_count() or 1
-    from reportedly.pipeline.analyzer import MODELS
+    from reportedly.pipeline.analyzer import check_model
 
-    if model not in MODELS:
-        raise ReportedlyError(f"unknown attribution model {model!r}: choose one of {', '.join(MODELS)}")
+    check_model(model)
     _MODEL[0] = model
     stats = IngestStats()
     entities = CorpusEntities()

@@ -39,12 +39,21 @@ class LearnedExtractor(Protocol):
 ACCURATE_MIN_CONFIDENCE = 0.3  # the tagger's additions after the CRF's (tuned on PolNeAR dev)
 
 
-def _load_learned(model: str) -> list[tuple[LearnedExtractor, float | None]]:
-    """The learned extractors merged, in turn, with the rules' attributions, each with its cue
-    confidence floor (None: :data:`reportedly.attribution.learned.MIN_CONFIDENCE`)."""
+def check_model(model: str) -> None:
+    if model not in MODELS:
+        raise InputError(f"unknown attribution model {model!r}: choose one of {', '.join(MODELS)}")
+
+
+# A learned extractor, its cue confidence floor (None: learned.MIN_CONFIDENCE), and whether the
+# rules take its source edges (the CRF's beat the rules' on PolNeAR dev; the tagger's do not).
+Step = tuple[LearnedExtractor, float | None, bool]
+
+
+def _load_learned(model: str) -> list[Step]:
+    """The learned extractors merged, in turn, with the rules' attributions."""
     if model == "rules":
         return []
-    steps: list[tuple[LearnedExtractor, float | None]] = [(load_fast(), None)]
+    steps: list[Step] = [(load_fast(), None, True)]
     if model == "accurate":
         try:
             from reportedly.attribution.transformer import load_accurate_tagger
@@ -52,7 +61,7 @@ def _load_learned(model: str) -> list[tuple[LearnedExtractor, float | None]]:
             raise ModelNotFoundError(
                 f"--model accurate needs the optional extra: pip install torch==2.13.0 'reportedly[accurate]' ({exc})"
             ) from exc
-        steps.append((load_accurate_tagger(), ACCURATE_MIN_CONFIDENCE))
+        steps.append((load_accurate_tagger(), ACCURATE_MIN_CONFIDENCE, False))
     return steps
 
 
@@ -74,13 +83,12 @@ class Analyzer:
         batch_size: int = 32,
         learned: LearnedExtractor | None = None,
     ) -> None:
-        if model not in MODELS:
-            raise InputError(f"unknown attribution model {model!r}: choose one of {', '.join(MODELS)}")
+        check_model(model)
         self.model = model
         self.nlp = nlp if nlp is not None else load_nlp(pipeline)
         self.batch_size = batch_size
         self.label = pipeline_label(self.nlp)
-        self.learned = [(learned, None)] if learned is not None else _load_learned(model)
+        self.learned = [(learned, None, True)] if learned is not None else _load_learned(model)
 
     def analyze(self, article: Article) -> Report:
         return self.report(article, self.nlp(article.text))
@@ -103,10 +111,9 @@ class Analyzer:
         ents = find_entities(doc)
         candidates = extract(doc, paragraphs)
         rules = candidates
-        for extractor, floor in self.learned:
-            # Only the CRF's source edges beat the rules' (the tagger's do not, on PolNeAR dev).
+        for extractor, floor, adopt_sources in self.learned:
             found = extractor.extract(doc, paragraphs, rules)
-            candidates = merge(candidates, found, min_confidence=floor, adopt_sources=extractor is self.learned[0][0])
+            candidates = merge(candidates, found, min_confidence=floor, adopt_sources=adopt_sources)
         resolver = Resolver(ents)
         attributions, cue_tokens = _attributions(candidates, resolver, text)
         found_hedges = find_hedges(doc)
