@@ -111,7 +111,7 @@ def test_outlet_block_citation_relays_next_paragraph() -> None:
     r = analyze(text)
     block = next(a for a in r.attributions if a.rule == "block-citation")
     assert r.source(block.source_id).name == "Reuters"
-    assert block.content_text == "The company will cut 500 jobs, two executives said."
+    assert block.content_text == "The company will cut 500 jobs, two executives said"  # full stop left out, as PolNeAR does
     inner = next(a for a in r.attributions if a.cue.text == "said")
     assert inner.parent_id == block.id
     assert r.chain(inner) == ["this outlet", "Reuters", "executives"]
@@ -140,4 +140,30 @@ def test_cue_keeps_auxiliaries_and_a_following_colon() -> None:
     r = analyze("The campaign has now said that it will appeal.\n\nThe senator said:\n\nThe vote was rigged from the start.")
     first, second = r.attributions
     assert first.cue.text == "has now said"
-    assert second.cue.text == "said:" and second.content_text == "The vote was rigged from the start."
+    assert second.cue.text == "said:" and second.content_text == "The vote was rigged from the start"
+
+
+def test_edges_follow_polnear_conventions() -> None:
+    from reportedly.attribution.edges import polish_content, polish_cue
+
+    text = "He said the U.S. will act. ''Of course, I pay taxes,'' he said. She called for an inquiry."
+    said = text.index("the U.S.")
+    # A reported clause leaves the full stop out, an abbreviation keeps its own.
+    assert polish_content(text, [(said, text.index(" will") + 9)]) == [(said, text.index("act") + 3)]
+    assert polish_content(text, [(said, said + 8)]) == [(said, said + 8)]
+    # A content just inside typewriter quotes takes them.
+    inner = text.index("Of course")
+    (quoted,) = polish_content(text, [(inner, text.index(",''"))])
+    assert text[quoted[0] : quoted[1]] == "''Of course, I pay taxes,''"
+    # A lone preposition between cue and content joins the cue; a noun does not.
+    cue = (text.index("called"), text.index("called") + 6)
+    inquiry = [(text.index("an inquiry"), text.index("an inquiry") + 10)]
+    assert text[slice(*polish_cue(text, cue, inquiry))] == "called for"
+    told = "He told reporters the plan."
+    assert polish_cue(told, (3, 7), [(18, 26)]) == (3, 7)
+
+
+def test_analysis_keeps_typewriter_quotes_around_content() -> None:
+    r = analyze("''Of course, I pay federal taxes,'' Trump said on Sunday.")
+    (a,) = r.attributions
+    assert a.content_text == "''Of course, I pay federal taxes,''"

@@ -14,6 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from reportedly import __version__
+from reportedly.attribution.edges import polish_content, polish_cue
 from reportedly.attribution.extractor import Candidate, extract
 from reportedly.attribution.learned import load_fast, merge
 from reportedly.attribution.sources import Resolver
@@ -114,6 +115,9 @@ class Analyzer:
         for extractor, floor, adopt_sources in self.learned:
             found = extractor.extract(doc, paragraphs, rules)
             candidates = merge(candidates, found, min_confidence=floor, adopt_sources=adopt_sources)
+        for c in candidates:
+            c.content = polish_content(text, c.content)
+            c.cue = polish_cue(text, c.cue, c.content)
         resolver = Resolver(ents)
         attributions, cue_tokens = _attributions(candidates, resolver, text)
         found_hedges = find_hedges(doc)
