@@ -162,8 +162,3 @@ def test_edges_follow_polnear_conventions() -> None:
     told = "He told reporters the plan."
     assert polish_cue(told, (3, 7), [(18, 26)]) == (3, 7)
 
-
-def test_analysis_keeps_typewriter_quotes_around_content() -> None:
-    r = analyze("''Of course, I pay federal taxes,'' Trump said on Sunday.")
-    (a,) = r.attributions
-    assert a.content_text == "''Of course, I pay federal taxes,''"
