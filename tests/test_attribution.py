@@ -162,3 +162,28 @@ def test_edges_follow_polnear_conventions() -> None:
     told = "He told reporters the plan."
     assert polish_cue(told, (3, 7), [(18, 26)]) == (3, 7)
 
+
+
+def test_layout_names_the_speaker_without_a_verb() -> None:
+    def found(text: str) -> list[tuple[str | None, str, str, str | None]]:
+        return [(a.source.text if a.source else None, a.cue.text, a.content_text, a.rule) for a in analyze(text).attributions]
+
+    # A transcript: the speaker's label is the source, the colon the cue.
+    transcript = '"WALLACE: Let’s start with breaking news."\n\n"PENCE: Well, look, it is a show."'
+    assert found(transcript) == [
+        ("WALLACE", ":", "Let’s start with breaking news", "speaker-label"),
+        ("PENCE", ":", "Well, look, it is a show", "speaker-label"),
+    ]
+    # A lone label is not a transcript.
+    assert not any(r == "speaker-label" for *_, r in found("UPDATE: The vote was delayed.\n\nMore text."))
+    # A headline "Name: claim"; "The Latest: ..." names no one.
+    (head,) = found("Pence: Gennifer Flowers Won’t Be at Debate.\n\nThe governor spoke on Sunday.")
+    assert head[:3] == ("Pence", ":", "Gennifer Flowers Won’t Be at Debate")
+    assert not any(r == "headline-label" for *_, r in found("The Latest: Trump urges supporters to vote.\n\nText."))
+    # A gallery of pull quotes, one per line, the speaker after a dash.
+    gallery = "“He is ignorant of our culture.” ― Pamela Padilla\n“Trump scares me.”\xa0― Krystal Correa.\n\nMore."
+    quotes = [a for a in found(gallery) if a[3] == "pull-quote"]
+    assert quotes == [
+        ("Pamela Padilla", "―", "“He is ignorant of our culture.”", "pull-quote"),
+        ("Krystal Correa", "―", "“Trump scares me.”", "pull-quote"),
+    ]

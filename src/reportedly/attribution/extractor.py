@@ -15,6 +15,7 @@ Sources are resolved afterwards (:mod:`reportedly.attribution.sources`); chains 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -350,7 +351,130 @@ def block_citations(ctx: _Context) -> list[Candidate]:
     return out
 
 
-RULES = (block_citations, according_to, verb_cues)
+# Labels that open a line without naming a speaker ("UPDATE: ...", "The Latest: ...").
+_NOT_SPEAKERS = {
+    "video",
+    "update",
+    "updated",
+    "byline",
+    "exclusive",
+    "email",
+    "breaking",
+    "watch",
+    "look",
+    "boom",
+    "busted",
+    "note",
+    "photo",
+    "photos",
+    "read",
+    "live",
+    "editor's note",
+    "correction",
+    "the latest",
+    "related",
+    "un",
+}
+_SPEAKER_LINE = re.compile(r"[\"“]?([A-Z][A-Z.'’\- ]{0,30}[A-Z.]): +(?=\S)")
+_HEADLINE = re.compile(r"([^:\n]{2,40}): +(?=\S)")
+_HEADLINE_SOURCE_NOUNS = {"poll", "report", "study", "survey", "newspaper", "paper", "fact-check", "analysis", "memo"}
+_DASH = r"(?:―|—|–|--|-)"
+_QUOTE_THEN_NAME = re.compile(rf"([“”\"][^“\"]+[”\"])\s*({_DASH})\s*([A-Z][\w.'’ -]{{1,40}}?)[.\s]*$")
+_NAME_THEN_QUOTE = re.compile(rf"([A-Z][\w.'’ ]{{1,40}}?)\s+({_DASH})\s+([“\"].+[”\"])\s*$")
+
+
+def _named(doc: Doc, start: int, end: int, *, max_words: int = 6) -> TokSpan | None:
+    """The text in ``start..end`` as a speaker's name: a few words, no verb or preposition."""
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None or not 0 < len([t for t in span if not t.is_punct]) <= max_words:
+        return None
+    if any(t.pos_ in {"VERB", "AUX", "ADP", "SCONJ"} for t in span):
+        return None
+    return span
+
+
+def _lines(text: str, paragraphs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The lines of each paragraph (a gallery of pull quotes is one paragraph, a quote a line)."""
+    out = []
+    for ps, pe in paragraphs:
+        start = ps
+        for line in text[ps:pe].split("\n"):
+            if line.strip():
+                out.append((start, start + len(line.rstrip())))
+            start += len(line) + 1
+    return out
+
+
+def speaker_labels(ctx: _Context) -> list[Candidate]:
+    """Attributions with no verb, where layout names the speaker.
+
+    - a transcript: paragraphs opening "WALLACE: ..." (two speakers at least, so that a lone
+      "UPDATE:" is not one);
+    - a headline "Pence: Gennifer Flowers Won't Be at Debate" (the source a name, an outlet or a
+      poll);
+    - a pull quote with its speaker after or before a dash: "“…” ― Sonya Herridge".
+    The punctuation mark is the cue, as PolNeAR annotates it.
+    """
+    doc = ctx.doc
+    text = dc.text(doc)
+    out: list[Candidate] = []
+
+    def add(cue: tuple[int, int], content: tuple[int, int], source: TokSpan, rule: str, kind: AttributionKind) -> None:
+        out.append(Candidate(kind=kind, cue=cue, content=[content], rule=rule, source=source, cue_token=None))
+
+    lines = []
+    for ps, pe in ctx.paragraphs:
+        m = _SPEAKER_LINE.match(text, ps, pe)
+        if m and m.group(1).strip().lower() not in _NOT_SPEAKERS:
+            lines.append((m, pe))
+    if len({m.group(1).strip() for m, _ in lines}) >= 2:
+        for m, pe in lines:
+            source = _named(doc, m.start(1), m.end(1))
+            end = len(text[:pe].rstrip())
+            if text[m.start() : m.start() + 1] in '"“' and text[end - 1 : end] in '"”':
+                end -= 1  # the transcript's quotation marks wrap the whole line
+            if source is not None and end > m.end():
+                add((m.end(1), m.end(1) + 1), (m.end(), end), source, "speaker-label", AttributionKind.direct)
+    if ctx.paragraphs:
+        ps, pe = ctx.paragraphs[0]
+        m = _HEADLINE.match(text, ps, pe)
+        if m and m.group(1).strip().lower() not in _NOT_SPEAKERS and "\n" not in text[ps:pe].strip():
+            source = _named(doc, m.start(1), m.end(1), max_words=5)
+            if source is not None and (
+                any(t.ent_type_ in {"PERSON", "ORG", "GPE", "NORP"} for t in source)
+                or source[-1].lower_ in _HEADLINE_SOURCE_NOUNS
+                or (len(source) <= 3 and all(t.pos_ == "PROPN" for t in source))
+            ):
+                add(
+                    (m.end(1), m.end(1) + 1),
+                    (m.end(), len(text[:pe].rstrip())),
+                    source,
+                    "headline-label",
+                    AttributionKind.indirect,
+                )
+    for ps, pe in _lines(text, ctx.paragraphs):
+        line = text[ps:pe]
+        m = _QUOTE_THEN_NAME.match(line)
+        quote, dash, name = (1, 2, 3)
+        if m is None:
+            m = _NAME_THEN_QUOTE.match(line)
+            quote, dash, name = (3, 2, 1)
+        if m is None:
+            continue
+        source = _named(doc, ps + m.start(name), ps + m.end(name))
+        if source is None or not any(t.pos_ == "PROPN" for t in source):
+            continue
+        add(
+            (ps + m.start(dash), ps + m.end(dash)),
+            (ps + m.start(quote), ps + m.end(quote)),
+            source,
+            "pull-quote",
+            AttributionKind.direct,
+        )
+    return out
+
+
+RULES = (speaker_labels, block_citations, according_to, verb_cues)
 
 
 def make_context(doc: Doc, paragraphs: Sequence[tuple[int, int]]) -> _Context:
