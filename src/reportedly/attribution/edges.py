@@ -17,6 +17,19 @@ attributions), and hold whichever extractor found the spans:
 
 from __future__ import annotations
 
+import bisect
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from spacy.tokens import Doc, Token
+
+from reportedly.attribution.extractor import Candidate
+from reportedly.pipeline import doccache as dc
+
 _ABBREVIATIONS = {"jr", "sr", "inc", "co", "corp", "ltd", "st", "mr", "mrs", "dr", "ms", "no", "vs", "gov", "sen", "rep"}
 _QUOTE_PAIRS = (("''", "''"), ("``", "''"), ('"', '"'), ("“", "”"), ("‘", "’"))
 _OPENERS = "\"“‘'`"
@@ -79,3 +92,151 @@ def polish_cue(text: str, cue: tuple[int, int], content: list[tuple[int, int]]) 
     if word.lower() in _CUE_PREPOSITIONS and gap[:1].isspace() and gap[-1:].isspace():
         return cue[0], cue[1] + gap.index(word) + len(word)
     return cue
+
+
+# --- Learned content edges -------------------------------------------------------------------
+#
+# The extractors agree with the annotators on where a content is far more often than on where it
+# starts and stops (PolNeAR dev, fast: token-overlap F1 .76, exact .48). The commonest misses are
+# a modifier left out or taken in ("the corrupting influence of super PACs[, including the one
+# supporting Bush ...]"), "that"/"as" before a quotation, and a clause cut at a comma. A small
+# logistic model scores each token near each edge as the true edge; the edge moves only when the
+# best candidate beats the extractor's own by a margin (tuned on dev).
+
+EDGES_ARTEFACT = "content_edges.json"
+Sides = tuple[list[int], list[int]]  # candidate start tokens, candidate end tokens
+
+
+def _top(tok: Token, left: bool) -> Token:
+    """The highest ancestor whose subtree starts (``left``) or ends at ``tok``."""
+    a = tok
+    while a.head.i != a.i and (a.head.left_edge.i if left else a.head.right_edge.i) == tok.i:
+        a = a.head
+    return a
+
+
+def _bucket(n: int, cap: int) -> str:
+    return str(max(-cap, min(cap, n)))
+
+
+def edge_features(doc: Doc, i: int, original: int, cue: set[int], left: bool, quoted: bool) -> dict[str, float]:
+    """Evidence that the content starts (``left``) or ends at token ``i``; ``original`` is where
+    the extractor put that edge, ``cue`` the cue's tokens."""
+    tok = doc[i]
+    n = len(doc)
+    out = doc[i - 1] if left else (doc[i + 1] if i + 1 < n else None)
+    if left and i == 0:
+        out = None
+    top = _top(tok, left)
+    f: dict[str, float] = {
+        "bias": 1.0,
+        f"w={tok.lower_}": 1.0,
+        f"t={tok.tag_}": 1.0,
+        f"d={tok.dep_}": 1.0,
+        f"o={out.lower_ if out is not None else '<edge>'}": 1.0,
+        f"ot={out.tag_ if out is not None else '<edge>'}": 1.0,
+        f"t|ot={tok.tag_}|{out.tag_ if out is not None else '<edge>'}": 1.0,
+        f"off={_bucket(i - original, 6)}": 1.0,
+        f"top={top.dep_}": 1.0,
+        f"top|t={top.dep_}|{tok.tag_}": 1.0,
+        f"q={quoted}": 1.0,
+    }
+    if top.head.i in cue:
+        f[f"cuechild={top.dep_}"] = 1.0
+    if any(a.i in cue for a in tok.ancestors):
+        f["under_cue"] = 1.0
+    if cue:
+        if i in cue:
+            f["in_cue"] = 1.0
+        elif i > max(cue):
+            f[f"after_cue={_bucket(i - max(cue), 4)}"] = 1.0
+        else:
+            f[f"before_cue={_bucket(min(cue) - i, 4)}"] = 1.0
+    if left:
+        f[f"sent_start={tok.is_sent_start}"] = 1.0
+    else:
+        f[f"sent_end={tok.is_sent_end or (out is not None and out.is_sent_end and out.is_punct)}"] = 1.0
+    if out is not None and out.is_space:
+        f["para_edge"] = 1.0
+    return f
+
+
+@dataclass
+class _Logistic:
+    intercept: float
+    weights: dict[str, float]
+
+    def score(self, features: dict[str, float]) -> float:
+        return self.intercept + sum(self.weights.get(k, 0.0) * v for k, v in features.items())
+
+
+def _token_index(starts: list[int], char: int) -> int:
+    return max(0, bisect.bisect_right(starts, char) - 1)
+
+
+def edge_candidates(doc: Doc, start: int, end: int, window: int) -> Sides:
+    """Tokens that might start or end a content now spanning tokens ``start``..``end`` (inclusive):
+    up to ``window`` either side, inside the sentences the content touches, never whitespace."""
+    sents = dc.sents(doc)
+    lo = next(s.start for s in sents if s.start <= start < s.end)
+    hi = next(s.end for s in sents if s.start <= end < s.end)
+    starts = [i for i in range(max(lo, start - window), min(end, start + window) + 1) if not doc[i].is_space]
+    ends = [i for i in range(max(start, end - window), min(hi - 1, end + window) + 1) if not doc[i].is_space]
+    return starts, ends
+
+
+class ContentEdges:
+    """Moves content edges to where PolNeAR's annotators draw them (see the comment above)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.start = _Logistic(data["start"]["intercept"], data["start"]["weights"])
+        self.end = _Logistic(data["end"]["intercept"], data["end"]["weights"])
+        self.margin = float(data["margin"])
+        self.window = int(data["window"])
+
+    def refine(self, doc: Doc, candidates: Sequence[Candidate]) -> None:
+        starts = [t.idx for t in dc.tokens(doc)]
+        text = dc.text(doc)
+        for c in candidates:
+            if not c.content:
+                continue
+            first, last = c.content[0], c.content[-1]
+            s_tok = _token_index(starts, first[0])
+            e_tok = _token_index(starts, last[1] - 1)
+            if e_tok < s_tok:
+                continue
+            cue = set(range(_token_index(starts, c.cue[0]), _token_index(starts, c.cue[1] - 1) + 1))
+            quoted = text[first[0] : first[0] + 1] in _OPENERS
+            s_cands, e_cands = edge_candidates(doc, s_tok, e_tok, self.window)
+            new_s = self._best(self.start, doc, s_cands, s_tok, cue, True, quoted)
+            new_e = self._best(self.end, doc, e_cands, e_tok, cue, False, quoted)
+            if new_e < new_s or (new_s == s_tok and new_e == e_tok):
+                continue
+            s_char = doc[new_s].idx if new_s != s_tok else first[0]
+            e_char = doc[new_e].idx + len(doc[new_e].text) if new_e != e_tok else last[1]
+            if len(c.content) == 1:
+                c.content = [(s_char, e_char)]
+            else:  # a discontinuous content: only its outer edges move
+                c.content = [(s_char, first[1]), *c.content[1:-1], (last[0], e_char)]
+                if not all(a < b for a, b in c.content):
+                    c.content = [first, *c.content[1:-1], last]
+
+    def _best(self, model: _Logistic, doc: Doc, cands: list[int], original: int, cue: set[int], left: bool, quoted: bool) -> int:
+        if original not in cands:
+            return original
+        scores = {i: model.score(edge_features(doc, i, original, cue, left, quoted)) for i in cands}
+        best = max(cands, key=lambda i: (scores[i], i == original))
+        return best if scores[best] > scores[original] + self.margin else original
+
+
+def read_edges(text: str) -> ContentEdges:
+    return ContentEdges(json.loads(text))
+
+
+@lru_cache(maxsize=1)
+def load_content_edges() -> ContentEdges | None:
+    """The shipped edge model, or None when the package has none (the conventions still hold)."""
+    path = resources.files("reportedly.models") / EDGES_ARTEFACT
+    if not path.is_file():
+        return None
+    return read_edges(path.read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from reportedly import __version__
-from reportedly.attribution.edges import polish_content, polish_cue
+from reportedly.attribution.edges import load_content_edges, polish_content, polish_cue
 from reportedly.attribution.extractor import Candidate, extract
 from reportedly.attribution.learned import load_fast, merge
 from reportedly.attribution.sources import Resolver
@@ -83,6 +83,7 @@ class Analyzer:
         nlp: Language | None = None,
         batch_size: int = 32,
         learned: LearnedExtractor | None = None,
+        edges: bool = True,
     ) -> None:
         check_model(model)
         self.model = model
@@ -90,6 +91,8 @@ class Analyzer:
         self.batch_size = batch_size
         self.label = pipeline_label(self.nlp)
         self.learned = [(learned, None, True)] if learned is not None else _load_learned(model)
+        # The learned content edges go with the learned extractors; "rules" stays the rules alone.
+        self.edges = load_content_edges() if model != "rules" and edges else None
 
     def analyze(self, article: Article) -> Report:
         return self.report(article, self.nlp(article.text))
@@ -106,15 +109,22 @@ class Analyzer:
         for doc in self.nlp.pipe(texts(), batch_size=self.batch_size):
             yield self.report(pending.popleft(), doc)
 
-    def report(self, article: Article, doc: Doc) -> Report:
-        text = article.text
-        paragraphs = [(p.start, p.end) for p in article.paragraphs] or [(0, len(text))]
-        ents = find_entities(doc)
+    def candidates(self, doc: Doc, paragraphs: Sequence[tuple[int, int]]) -> list[Candidate]:
+        """The rules' attributions merged with each learned extractor's, edges as they found them."""
         candidates = extract(doc, paragraphs)
         rules = candidates
         for extractor, floor, adopt_sources in self.learned:
             found = extractor.extract(doc, paragraphs, rules)
             candidates = merge(candidates, found, min_confidence=floor, adopt_sources=adopt_sources)
+        return candidates
+
+    def report(self, article: Article, doc: Doc) -> Report:
+        text = article.text
+        paragraphs = [(p.start, p.end) for p in article.paragraphs] or [(0, len(text))]
+        ents = find_entities(doc)
+        candidates = self.candidates(doc, paragraphs)
+        if self.edges is not None:
+            self.edges.refine(doc, candidates)
         for c in candidates:
             c.content = polish_content(text, c.content)
             c.cue = polish_cue(text, c.cue, c.content)

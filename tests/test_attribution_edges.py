@@ -1,0 +1,74 @@
+"""Content edges: PolNeAR's conventions and the learned edge model that moves content edges."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from reportedly.attribution.edges import EDGES_ARTEFACT, ContentEdges, load_content_edges
+from reportedly.attribution.extractor import Candidate
+from reportedly.evaluation.polnear import load_split
+from reportedly.evaluation.runner import evaluate
+from reportedly.model import AttributionKind
+from reportedly.pipeline.analyzer import Analyzer
+from reportedly.pipeline.nlp import load_nlp
+
+ROOT = Path(__file__).resolve().parents[1]
+SLICE = ROOT / "tests/fixtures/content_edges_slice.json"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def _model(start: dict[str, float], end: dict[str, float], margin: float = 0.0) -> ContentEdges:
+    return ContentEdges(
+        {"window": 4, "margin": margin, "start": {"intercept": 0.0, "weights": start}, "end": {"intercept": 0.0, "weights": end}}
+    )
+
+
+def test_refine_moves_an_edge_only_past_the_margin() -> None:
+    text = "The mayor said that the bridge will close next week for repairs."
+    doc = load_nlp()(text)
+    content = (text.index("the bridge"), text.index(" next week"))
+    cue = (text.index("said"), text.index("said") + 4)
+
+    def refined(model: ContentEdges) -> str:
+        c = Candidate(kind=AttributionKind.indirect, cue=cue, content=[content], rule="test")
+        model.refine(doc, [c])
+        ((s, e),) = c.content
+        return text[s:e]
+
+    # Evidence for "that" opening the content and for the clause running to "repairs".
+    moves = _model({"w=that": 2.0}, {"w=repairs": 2.0})
+    assert refined(moves) == "that the bridge will close next week for repairs"
+    # The same evidence does not beat a margin larger than itself: the edges stay.
+    assert refined(_model({"w=that": 2.0}, {"w=repairs": 2.0}, margin=2.5)) == "the bridge will close"
+    # A model with no evidence keeps the extractor's edges.
+    assert refined(_model({}, {})) == "the bridge will close"
+
+
+def test_retraining_a_slice_reproduces_its_recorded_scores(tmp_path: Path) -> None:
+    """Logistic regression with lbfgs has no randomness; the fixture was written by this command."""
+    import train_content_edges
+
+    recorded = json.loads(SLICE.read_text(encoding="utf-8"))
+    out = tmp_path / "edges.json"
+    assert train_content_edges.main([*recorded["argv"], "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    got = json.loads(out.read_text(encoding="utf-8"))["dev_exact_f1"]
+    for role, want in recorded["dev_exact_f1"].items():
+        assert got[role] == pytest.approx(want, abs=0.005), role
+
+
+def test_shipped_edge_model_is_small_and_its_dev_scores_hold() -> None:
+    from importlib import resources
+
+    path = resources.files("reportedly.models") / EDGES_ARTEFACT
+    assert path.is_file() and len(path.read_bytes()) < 200_000
+    recorded = json.loads(path.read_text(encoding="utf-8"))["dev_exact_f1"]
+    docs = load_split("dev")
+    with_edges = evaluate(docs, "reportedly", analyzer=Analyzer("fast"))["overall"]
+    without = evaluate(docs, "reportedly", analyzer=Analyzer("fast", edges=False))["overall"]
+    assert with_edges["content"]["exact"]["f1"] == pytest.approx(recorded["content"], abs=0.005)
+    assert with_edges["content"]["exact"]["f1"] > without["content"]["exact"]["f1"]
+    assert load_content_edges() is not None
