@@ -163,7 +163,6 @@ def test_edges_follow_polnear_conventions() -> None:
     assert polish_cue(told, (3, 7), [(18, 26)]) == (3, 7)
 
 
-
 def test_layout_names_the_speaker_without_a_verb() -> None:
     def found(text: str) -> list[tuple[str | None, str, str, str | None]]:
         return [(a.source.text if a.source else None, a.cue.text, a.content_text, a.rule) for a in analyze(text).attributions]
