@@ -1,4 +1,4 @@
-"""Content edges: PolNeAR's conventions and the learned edge model that moves content edges."""
+"""Attribution edges: PolNeAR's conventions and the learned edge model that moves span edges."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reportedly.attribution.edges import EDGES_ARTEFACT, ContentEdges, load_content_edges
+from reportedly.attribution.edges import EDGES_ARTEFACT, EdgeModel, load_edges
 from reportedly.attribution.extractor import Candidate
 from reportedly.evaluation.polnear import load_split
 from reportedly.evaluation.runner import evaluate
@@ -17,14 +17,13 @@ from reportedly.pipeline.analyzer import Analyzer
 from reportedly.pipeline.nlp import load_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
-SLICE = ROOT / "tests/fixtures/content_edges_slice.json"
+SLICE = ROOT / "tests/fixtures/attribution_edges_slice.json"
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
-def _model(start: dict[str, float], end: dict[str, float], margin: float = 0.0) -> ContentEdges:
-    return ContentEdges(
-        {"window": 4, "margin": margin, "start": {"intercept": 0.0, "weights": start}, "end": {"intercept": 0.0, "weights": end}}
-    )
+def _model(start: dict[str, float], end: dict[str, float], margin: float = 0.0, role: str = "content") -> EdgeModel:
+    sides = {"start": {"intercept": 0.0, "weights": start}, "end": {"intercept": 0.0, "weights": end}}
+    return EdgeModel({"window": 4, "roles": {role: {"margin": margin, **sides}}})
 
 
 def test_refine_moves_an_edge_only_past_the_margin() -> None:
@@ -33,7 +32,7 @@ def test_refine_moves_an_edge_only_past_the_margin() -> None:
     content = (text.index("the bridge"), text.index(" next week"))
     cue = (text.index("said"), text.index("said") + 4)
 
-    def refined(model: ContentEdges) -> str:
+    def refined(model: EdgeModel) -> str:
         c = Candidate(kind=AttributionKind.indirect, cue=cue, content=[content], rule="test")
         model.refine(doc, [c])
         ((s, e),) = c.content
@@ -44,17 +43,37 @@ def test_refine_moves_an_edge_only_past_the_margin() -> None:
     assert refined(moves) == "that the bridge will close next week for repairs"
     # The same evidence does not beat a margin larger than itself: the edges stay.
     assert refined(_model({"w=that": 2.0}, {"w=repairs": 2.0}, margin=2.5)) == "the bridge will close"
-    # A model with no evidence keeps the extractor's edges.
+    # A model with no evidence keeps the extractor's edges, and one for another role leaves them.
     assert refined(_model({}, {})) == "the bridge will close"
+    assert refined(_model({"w=that": 2.0}, {"w=repairs": 2.0}, role="source")) == "the bridge will close"
+
+
+def test_refine_moves_source_and_cue_edges() -> None:
+    text = "The mayor of the town said on Monday that the bridge will close."
+    doc = load_nlp()(text)
+    source = doc.char_span(text.index("mayor"), text.index(" of the"), alignment_mode="expand")
+    c = Candidate(
+        kind=AttributionKind.indirect,
+        cue=(text.index("said"), text.index("said") + 4),
+        content=[(text.index("that the"), len(text) - 1)],
+        rule="test",
+        source=source,
+    )
+    sides = {"start": {"intercept": 0.0, "weights": {"w=the": 2.0}}, "end": {"intercept": 0.0, "weights": {"w=town": 2.0}}}
+    cue_sides = {"start": {"intercept": 0.0, "weights": {}}, "end": {"intercept": 0.0, "weights": {"w=monday": 2.0}}}
+    model = EdgeModel({"window": 4, "roles": {"source": {"margin": 0.5, **sides}, "cue": {"margin": 0.5, **cue_sides}}})
+    model.refine(doc, [c])
+    assert c.source is not None and c.source.text == "The mayor of the town"
+    assert text[c.cue[0] : c.cue[1]] == "said on Monday"
 
 
 def test_retraining_a_slice_reproduces_its_recorded_scores(tmp_path: Path) -> None:
     """Logistic regression with lbfgs has no randomness; the fixture was written by this command."""
-    import train_content_edges
+    import train_attribution_edges
 
     recorded = json.loads(SLICE.read_text(encoding="utf-8"))
     out = tmp_path / "edges.json"
-    assert train_content_edges.main([*recorded["argv"], "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    assert train_attribution_edges.main([*recorded["argv"], "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
     got = json.loads(out.read_text(encoding="utf-8"))["dev_exact_f1"]
     for role, want in recorded["dev_exact_f1"].items():
         assert got[role] == pytest.approx(want, abs=0.005), role
@@ -71,4 +90,4 @@ def test_shipped_edge_model_is_small_and_its_dev_scores_hold() -> None:
     without = evaluate(docs, "reportedly", analyzer=Analyzer("fast", edges=False))["overall"]
     assert with_edges["content"]["exact"]["f1"] == pytest.approx(recorded["content"], abs=0.005)
     assert with_edges["content"]["exact"]["f1"] > without["content"]["exact"]["f1"]
-    assert load_content_edges() is not None
+    assert load_edges() is not None

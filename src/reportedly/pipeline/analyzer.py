@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from reportedly import __version__
-from reportedly.attribution.edges import load_content_edges, polish_content, polish_cue
+from reportedly.attribution.edges import load_edges, polish_content, polish_cue
 from reportedly.attribution.extractor import Candidate, extract
 from reportedly.attribution.learned import load_fast, merge
 from reportedly.attribution.sources import Resolver
@@ -91,8 +91,8 @@ class Analyzer:
         self.batch_size = batch_size
         self.label = pipeline_label(self.nlp)
         self.learned = [(learned, None, True)] if learned is not None else _load_learned(model)
-        # The learned content edges go with the learned extractors; "rules" stays the rules alone.
-        self.edges = load_content_edges() if model != "rules" and edges else None
+        # The learned edges go with the learned extractors; "rules" stays the rules alone.
+        self.edges = load_edges() if model != "rules" and edges else None
 
     def analyze(self, article: Article) -> Report:
         return self.report(article, self.nlp(article.text))
