@@ -30,6 +30,7 @@ from train_attribution import parsed  # the shared parse cache
 
 from reportedly.attribution.edges import (
     EDGES_ARTEFACT,
+    LAYOUT_RULES,
     ROLES,
     EdgeModel,
     edge_candidates,
@@ -48,7 +49,10 @@ from reportedly.pipeline import doccache as dc
 from reportedly.pipeline.analyzer import Analyzer
 
 MODELS = Path(__file__).resolve().parents[1] / "src/reportedly/models"
-WINDOW = 6
+WINDOW = 6  # tokens either side of an edge, in training
+# At analysis time the windows are narrower: source 1, cue 2 and content 4 tokens either side
+# score as six do on dev (within .0002) in two thirds of the time (issue #5's throughput budget).
+WINDOWS = {"source": 1, "cue": 2, "content": 4}
 C = 0.3
 MIN_WEIGHT = 0.1  # smaller weights changed no dev decision and made the file 13 times larger
 MARGINS = (0.0, 0.5, 1.0, 2.0, 3.0)
@@ -78,7 +82,7 @@ def examples(docs: list[GoldDoc], parsed_docs: dict[str, Doc], analyzer: Analyze
             found[text] = analyzer.candidates(doc, paras)
         tok_starts = [t.idx for t in dc.tokens(doc)]
         for role in ROLES:
-            cands = [c for c in found[text] if role_ranges(c, role)]
+            cands = [c for c in found[text] if role_ranges(c, role) and c.rule not in LAYOUT_RULES]
             gold = [normalise(r, text) for a in d.attributions if (r := a.role(role))]
             pred = [normalise(tuple(role_ranges(c, role)), text) for c in cands]
             for gi, pj in _pair(gold, pred, partial(_role_score, "overlap", Tokens(text))):
@@ -138,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     model: dict[str, Any] = {"kind": "reportedly.attribution/edges", "window": WINDOW, "roles": {}}
     for role in ROLES:
         starts, ends = data[role]
-        model["roles"][role] = {"margin": 0.0, "start": fit(starts, args.c), "end": fit(ends, args.c)}
+        model["roles"][role] = {"margin": 0.0, "window": WINDOWS[role], "start": fit(starts, args.c), "end": fit(ends, args.c)}
         print(f"{role}: {len(starts)} start and {len(ends)} end candidates", file=sys.stderr)
     print(f"fitted in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 

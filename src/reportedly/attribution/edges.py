@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import repeat
 from typing import Any
 
 from spacy.tokens import Doc, Token
@@ -106,62 +107,115 @@ def polish_cue(text: str, cue: tuple[int, int], content: list[tuple[int, int]]) 
 # margin (tuned on dev, per role).
 
 EDGES_ARTEFACT = "attribution_edges.json"
+LAYOUT_RULES = {"speaker-label", "headline-label", "pull-quote"}
 ROLES = ("source", "cue", "content")
 Sides = tuple[list[int], list[int]]  # candidate start tokens, candidate end tokens
 
 
-def _top(tok: Token, left: bool) -> Token:
-    """The highest ancestor whose subtree starts (``left``) or ends at ``tok``."""
-    a = tok
-    while a.head.i != a.i and (a.head.left_edge.i if left else a.head.right_edge.i) == tok.i:
-        a = a.head
-    return a
+@dataclass(frozen=True)
+class _Arrays:
+    """What the edge features read of a document, as plain lists where other steps already keep
+    them; the rest is read from the tokens only for the few tokens near an edge."""
+
+    toks: list[Token]
+    lower: list[str]
+    dep: list[str]
+    head: list[int]
+    sent_start: set[int]
+    sent_end: set[int]
+    views: dict[tuple[int, bool], _TokenView]  # filled as tokens are looked at (windows overlap)
 
 
-def _bucket(n: int, cap: int) -> str:
-    return str(max(-cap, min(cap, n)))
+def _arrays(doc: Doc) -> _Arrays:
+    def build(d: Doc) -> _Arrays:
+        sents = dc.sents(d)
+        return _Arrays(
+            dc.tokens(d), dc.lowers(d), dc.deps(d), dc.heads(d), {s.start for s in sents}, {s.end - 1 for s in sents}, {}
+        )
+
+    return dc.memo(doc, "edge_arrays", build)
+
+
+def _top(a: _Arrays, i: int, left: bool) -> int:
+    """The highest ancestor whose subtree starts (``left``) or ends at token ``i``."""
+    k, steps = i, 0
+    while a.head[k] != k and steps < len(a.head):
+        up = a.toks[a.head[k]]
+        if (up.left_edge.i if left else up.right_edge.i) != i:
+            break
+        k, steps = up.i, steps + 1
+    return k
+
+
+@dataclass(frozen=True)
+class _TokenView:
+    """What a token's edge features need that does not depend on the span: computed once a token."""
+
+    names: tuple[str, ...]
+    top_head: int
+    top_dep: str
+    ancestors: frozenset[int]
+
+
+def _view(a: _Arrays, i: int, left: bool) -> _TokenView:
+    cached = a.views.get((i, left))
+    if cached is not None:
+        return cached
+    n = len(a.head)
+    o = (i - 1 if i > 0 else None) if left else (i + 1 if i + 1 < n else None)
+    top = _top(a, i, left)
+    tag = a.toks[i].tag_
+    out_tag = a.toks[o].tag_ if o is not None else "<edge>"
+    names = [
+        "bias",
+        f"w={a.lower[i]}",
+        f"t={tag}",
+        f"d={a.dep[i]}",
+        f"o={a.lower[o] if o is not None else '<edge>'}",
+        f"ot={out_tag}",
+        f"t|ot={tag}|{out_tag}",
+        f"top={a.dep[top]}",
+        f"top|t={a.dep[top]}|{tag}",
+    ]
+    if left:
+        names.append(f"sent_start={i in a.sent_start}")
+    else:
+        names.append(f"sent_end={i in a.sent_end or (o is not None and o in a.sent_end and a.toks[o].is_punct)}")
+    if o is not None and a.toks[o].is_space:
+        names.append("para_edge")
+    ancestors = []
+    k, steps = i, 0
+    while a.head[k] != k and steps < n:
+        k, steps = a.head[k], steps + 1
+        ancestors.append(k)
+    view = a.views[(i, left)] = _TokenView(tuple(names), a.head[top], a.dep[top], frozenset(ancestors))
+    return view
+
+
+def _span_features(view: _TokenView, i: int, original: int, cue: set[int], lo: int, hi: int, quoted: bool) -> list[str]:
+    """The features of token ``i`` that depend on the span: where the extractor put the edge, the
+    cue (tokens ``cue``, from ``lo`` to ``hi``)."""
+    names = [f"off={max(-6, min(6, i - original))}", "q=True" if quoted else "q=False"]
+    if view.top_head in cue:
+        names.append(f"cuechild={view.top_dep}")
+    if not view.ancestors.isdisjoint(cue):
+        names.append("under_cue")
+    if cue:
+        if i in cue:
+            names.append("in_cue")
+        elif i > hi:
+            names.append(f"after_cue={min(4, i - hi)}")
+        else:
+            names.append(f"before_cue={min(4, lo - i)}")
+    return names
 
 
 def edge_features(doc: Doc, i: int, original: int, cue: set[int], left: bool, quoted: bool) -> dict[str, float]:
     """Evidence that a span starts (``left``) or ends at token ``i``; ``original`` is where the
     extractor put that edge, ``cue`` the attribution's cue tokens as the extractor found them."""
-    tok = doc[i]
-    n = len(doc)
-    out = doc[i - 1] if left else (doc[i + 1] if i + 1 < n else None)
-    if left and i == 0:
-        out = None
-    top = _top(tok, left)
-    f: dict[str, float] = {
-        "bias": 1.0,
-        f"w={tok.lower_}": 1.0,
-        f"t={tok.tag_}": 1.0,
-        f"d={tok.dep_}": 1.0,
-        f"o={out.lower_ if out is not None else '<edge>'}": 1.0,
-        f"ot={out.tag_ if out is not None else '<edge>'}": 1.0,
-        f"t|ot={tok.tag_}|{out.tag_ if out is not None else '<edge>'}": 1.0,
-        f"off={_bucket(i - original, 6)}": 1.0,
-        f"top={top.dep_}": 1.0,
-        f"top|t={top.dep_}|{tok.tag_}": 1.0,
-        f"q={quoted}": 1.0,
-    }
-    if top.head.i in cue:
-        f[f"cuechild={top.dep_}"] = 1.0
-    if any(a.i in cue for a in tok.ancestors):
-        f["under_cue"] = 1.0
-    if cue:
-        if i in cue:
-            f["in_cue"] = 1.0
-        elif i > max(cue):
-            f[f"after_cue={_bucket(i - max(cue), 4)}"] = 1.0
-        else:
-            f[f"before_cue={_bucket(min(cue) - i, 4)}"] = 1.0
-    if left:
-        f[f"sent_start={tok.is_sent_start}"] = 1.0
-    else:
-        f[f"sent_end={tok.is_sent_end or (out is not None and out.is_sent_end and out.is_punct)}"] = 1.0
-    if out is not None and out.is_space:
-        f["para_edge"] = 1.0
-    return f
+    view = _view(_arrays(doc), i, left)
+    lo, hi = (min(cue), max(cue)) if cue else (0, 0)
+    return dict.fromkeys((*view.names, *_span_features(view, i, original, cue, lo, hi, quoted)), 1.0)
 
 
 @dataclass
@@ -172,6 +226,10 @@ class _Logistic:
     def score(self, features: dict[str, float]) -> float:
         return self.intercept + sum(self.weights.get(k, 0.0) * v for k, v in features.items())
 
+    def partial(self, names: Iterable[str]) -> float:
+        """The score of binary features, without the intercept."""
+        return sum(map(self.weights.get, names, repeat(0.0)))
+
 
 def _token_index(starts: list[int], char: int) -> int:
     return max(0, bisect.bisect_right(starts, char) - 1)
@@ -181,10 +239,12 @@ def edge_candidates(doc: Doc, start: int, end: int, window: int) -> Sides:
     """Tokens that might start or end a content now spanning tokens ``start``..``end`` (inclusive):
     up to ``window`` either side, inside the sentences the content touches, never whitespace."""
     sents = dc.sents(doc)
-    lo = next(s.start for s in sents if s.start <= start < s.end)
-    hi = next(s.end for s in sents if s.start <= end < s.end)
-    starts = [i for i in range(max(lo, start - window), min(end, start + window) + 1) if not doc[i].is_space]
-    ends = [i for i in range(max(start, end - window), min(hi - 1, end + window) + 1) if not doc[i].is_space]
+    sent_starts = dc.memo(doc, "sent_starts", lambda d: [s.start for s in dc.sents(d)])
+    lo = sents[bisect.bisect_right(sent_starts, start) - 1].start
+    hi = sents[bisect.bisect_right(sent_starts, end) - 1].end
+    toks = dc.tokens(doc)
+    starts = [i for i in range(max(lo, start - window), min(end, start + window) + 1) if not toks[i].is_space]
+    ends = [i for i in range(max(start, end - window), min(hi - 1, end + window) + 1) if not toks[i].is_space]
     return starts, ends
 
 
@@ -204,18 +264,19 @@ class _RoleEdges:
     start: _Logistic
     end: _Logistic
     margin: float
+    window: int
 
 
 class EdgeModel:
     """Moves source, cue and content edges to where PolNeAR's annotators draw them (see above)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
-        self.window = int(data["window"])
         self.roles = {
             role: _RoleEdges(
                 _Logistic(m["start"]["intercept"], m["start"]["weights"]),
                 _Logistic(m["end"]["intercept"], m["end"]["weights"]),
                 float(m["margin"]),
+                int(m.get("window", data["window"])),
             )
             for role, m in data["roles"].items()
         }
@@ -225,6 +286,8 @@ class EdgeModel:
         starts = [t.idx for t in dc.tokens(doc)]
         text = dc.text(doc)
         for c in candidates:
+            if c.rule in LAYOUT_RULES:  # the layout drew these edges: the line, the label, the marks
+                continue
             cue = set(range(*_plus_one(token_extent(starts, [c.cue]))))
             moved: dict[str, tuple[int, int]] = {}
             for role, edges in self.roles.items():
@@ -235,7 +298,7 @@ class EdgeModel:
                 if e_tok < s_tok:
                     continue
                 quoted = text[ranges[0][0] : ranges[0][0] + 1] in _OPENERS
-                s_cands, e_cands = edge_candidates(doc, s_tok, e_tok, self.window)
+                s_cands, e_cands = edge_candidates(doc, s_tok, e_tok, edges.window)
                 new_s = self._best(edges.start, edges.margin, doc, s_cands, s_tok, cue, True, quoted)
                 new_e = self._best(edges.end, edges.margin, doc, e_cands, e_tok, cue, False, quoted)
                 if new_e >= new_s and (new_s, new_e) != (s_tok, e_tok):
@@ -261,7 +324,13 @@ class EdgeModel:
     ) -> int:
         if original not in cands:
             return original
-        scores = {i: model.score(edge_features(doc, i, original, cue, left, quoted)) for i in cands}
+        # The intercept is common to all candidates: only the features tell them apart.
+        a = _arrays(doc)
+        lo, hi = (min(cue), max(cue)) if cue else (0, 0)
+        scores = {}
+        for i in cands:
+            view = _view(a, i, left)
+            scores[i] = model.partial(view.names) + model.partial(_span_features(view, i, original, cue, lo, hi, quoted))
         best = max(cands, key=lambda i: (scores[i], i == original))
         return best if scores[best] > scores[original] + margin else original
 

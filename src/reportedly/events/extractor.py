@@ -117,20 +117,21 @@ def extract_events(
     last_by_actor: dict[str, Event] = {}
     by_lemma: dict[tuple[str, str], Event] = {}
 
+    # Every piece of every content, flat: these two lookups run once per verb.
+    attribution_pieces = [(p.start, p.end, k) for k, a in enumerate(attributions) for p in a.content]
+    attribution_size = [sum(p.end - p.start for p in a.content) for a in attributions]
+    claim_pieces = [(p.start, p.end, k) for k, c in enumerate(claims) for p in c.content]
+    claim_size = [sum(p.end - p.start for p in c.content) for c in claims]
+
     def innermost(char: int) -> Attribution | None:
-        best: tuple[int, Attribution] | None = None
-        for a in attributions:
-            if any(p.start <= char < p.end for p in a.content):
-                size = sum(p.end - p.start for p in a.content)
-                if best is None or size < best[0]:
-                    best = (size, a)
-        return best[1] if best else None
+        hits = {k for s, e, k in attribution_pieces if s <= char < e}
+        return attributions[min(sorted(hits), key=attribution_size.__getitem__)] if hits else None
 
     def claim_at(char: int, attribution: Attribution | None) -> Claim | None:
-        hits = [c for c in claims if any(p.start <= char < p.end for p in c.content)]
-        own = [c for c in hits if attribution is not None and c.attribution_id == attribution.id]
+        hits = sorted({k for s, e, k in claim_pieces if s <= char < e})
+        own = [k for k in hits if attribution is not None and claims[k].attribution_id == attribution.id]
         pool = own or hits
-        return min(pool, key=lambda c: sum(p.end - p.start for p in c.content)) if pool else None
+        return claims[min(pool, key=claim_size.__getitem__)] if pool else None
 
     # Words of a source phrase ("two people ... who requested anonymity") describe the source,
     # they are not news events.

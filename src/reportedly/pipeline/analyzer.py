@@ -120,6 +120,7 @@ class Analyzer:
 
     def report(self, article: Article, doc: Doc) -> Report:
         text = article.text
+        dc.prime_text(doc, text)
         paragraphs = [(p.start, p.end) for p in article.paragraphs] or [(0, len(text))]
         ents = find_entities(doc)
         candidates = self.candidates(doc, paragraphs)

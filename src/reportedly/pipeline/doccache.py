@@ -37,6 +37,13 @@ def text(doc: Doc) -> str:
     return memo(doc, "text", lambda d: d.text)
 
 
+def prime_text(doc: Doc, text: str) -> None:
+    """Record the text ``doc`` was made from: spaCy's ``Doc.text`` rebuilds it token by token."""
+    last = doc[-1] if len(doc) else None
+    if last is None or last.idx + len(last.text_with_ws) == len(text):
+        doc.user_data[_PREFIX + "text"] = text
+
+
 def lowers(doc: Doc) -> list[str]:
     return memo(doc, "lower", lambda d: [t.lower_ for t in tokens(d)])
 
