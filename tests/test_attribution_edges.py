@@ -91,3 +91,27 @@ def test_shipped_edge_model_is_small_and_its_dev_scores_hold() -> None:
     assert with_edges["content"]["exact"]["f1"] == pytest.approx(recorded["content"], abs=0.005)
     assert with_edges["content"]["exact"]["f1"] > without["content"]["exact"]["f1"]
     assert load_edges() is not None
+
+
+def test_analysis_scores_tokens_as_training_featurised_them() -> None:
+    """The analyser scores span features from tables; training wrote them as names. Both must
+    give every candidate the same score, or the shipped weights mean something else at run time."""
+    from reportedly.attribution import edges
+
+    model = load_edges()
+    assert model is not None
+    text = "“We will not back down,” the senator, who chairs the committee, told reporters on Tuesday."
+    doc = load_nlp()(text)
+    a = edges._arrays(doc)
+    cue = {t.i for t in doc if t.text == "told"}
+    lo = hi = next(iter(cue))
+    checked = 0
+    for role in model.roles.values():
+        for side, left in ((role.start, True), (role.end, False)):
+            for i in range(len(doc)):
+                for original in (max(0, i - 7), i, min(len(doc) - 1, i + 3)):
+                    view = edges._view(a, i, left)
+                    names = edges._span_features(view, i, original, cue, lo, hi, quoted=i % 2 == 0)
+                    assert side.span_score(view, i, original, cue, lo, hi, i % 2 == 0) == pytest.approx(side.partial(names))
+                    checked += 1
+    assert checked > 100

@@ -21,7 +21,7 @@ import bisect
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from itertools import repeat
 from typing import Any
@@ -230,6 +230,48 @@ class _Logistic:
         """The score of binary features, without the intercept."""
         return sum(map(self.weights.get, names, repeat(0.0)))
 
+    def span_score(self, view: _TokenView, i: int, original: int, cue: set[int], lo: int, hi: int, quoted: bool) -> float:
+        """``partial(_span_features(...))``, from tables instead of feature names (it runs for
+        every candidate token)."""
+        t = self._tables
+        score = t.off[max(-6, min(6, i - original)) + 6] + t.quoted[quoted]
+        if view.top_head in cue:
+            score += t.cuechild.get(view.top_dep, 0.0)
+        if not view.ancestors.isdisjoint(cue):
+            score += t.under_cue
+        if cue:
+            if i in cue:
+                score += t.in_cue
+            elif i > hi:
+                score += t.after[min(4, i - hi)]
+            else:
+                score += t.before[max(0, min(4, lo - i))]
+        return score
+
+    @cached_property
+    def _tables(self) -> _SpanTables:
+        w = self.weights.get
+        return _SpanTables(
+            off=[w(f"off={d}", 0.0) for d in range(-6, 7)],
+            quoted={True: w("q=True", 0.0), False: w("q=False", 0.0)},
+            cuechild={k.removeprefix("cuechild="): v for k, v in self.weights.items() if k.startswith("cuechild=")},
+            under_cue=w("under_cue", 0.0),
+            in_cue=w("in_cue", 0.0),
+            after=[w(f"after_cue={d}", 0.0) for d in range(5)],
+            before=[w(f"before_cue={d}", 0.0) for d in range(5)],
+        )
+
+
+@dataclass(frozen=True)
+class _SpanTables:
+    off: list[float]  # offset -6..6 from the extractor's edge
+    quoted: dict[bool, float]
+    cuechild: dict[str, float]
+    under_cue: float
+    in_cue: float
+    after: list[float]  # tokens after the cue, 0..4
+    before: list[float]
+
 
 def _token_index(starts: list[int], char: int) -> int:
     return max(0, bisect.bisect_right(starts, char) - 1)
@@ -330,7 +372,7 @@ class EdgeModel:
         scores = {}
         for i in cands:
             view = _view(a, i, left)
-            scores[i] = model.partial(view.names) + model.partial(_span_features(view, i, original, cue, lo, hi, quoted))
+            scores[i] = model.partial(view.names) + model.span_score(view, i, original, cue, lo, hi, quoted)
         best = max(cands, key=lambda i: (scores[i], i == original))
         return best if scores[best] > scores[original] + margin else original
 
