@@ -53,6 +53,10 @@ WINDOW = 6  # tokens either side of an edge, in training
 # At analysis time the windows are narrower: source 1, cue 2 and content 4 tokens either side
 # score as six do on dev (within .0002) in two thirds of the time (issue #5's throughput budget).
 WINDOWS = {"source": 1, "cue": 2, "content": 4}
+# The edges the shipped model moves. On dev (exact F1), the content end gained nothing (.5218 with
+# or without it) and the source edges .0016 of source F1, for 45% of the edge pass's time: they
+# are trained and scored here but not shipped, so the analysis keeps its throughput budget.
+SHIPPED = {"cue": ("start", "end"), "content": ("start",)}
 C = 0.3
 MIN_WEIGHT = 0.1  # smaller weights changed no dev decision and made the file 13 times larger
 MARGINS = (0.0, 0.5, 1.0, 2.0, 3.0)
@@ -162,11 +166,18 @@ def main(argv: list[str] | None = None) -> int:
             best = max(MARGINS, key=lambda m: (tried[m][role], -m))
             model["roles"][role]["margin"] = best
             scores = tried[best]
+    # Keep only the shipped edges, and measure the model as it ships.
+    model["roles"] = {
+        role: {k: v for k, v in m.items() if k not in ("start", "end") or k in SHIPPED[role]}
+        for role, m in model["roles"].items()
+        if role in SHIPPED
+    }
+    scores = dev_scores(model, dev)
     model["dev_exact_f1"] = scores
     model["train_candidates"] = {role: {"start": len(data[role][0]), "end": len(data[role][1])} for role in ROLES}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(model, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
-    margins = {role: model["roles"][role]["margin"] for role in ROLES}
+    margins = {role: model["roles"][role]["margin"] for role in SHIPPED}
     print(json.dumps({"margins": margins, "dev_exact_f1": scores}, indent=2))
     return 0
 

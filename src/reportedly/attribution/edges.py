@@ -104,7 +104,8 @@ def polish_cue(text: str, cue: tuple[int, int], content: list[tuple[int, int]]) 
 # "that"/"as" before a quotation, a clause cut at a comma; a source's relative clause; a cue's
 # "in an interview". Per role, two small logistic models score each token near the start and the
 # end as the true edge; an edge moves only when the best candidate beats the extractor's own by a
-# margin (tuned on dev, per role).
+# margin (tuned on dev, per role). The shipped file holds only the edges worth their time (cue
+# start and end, content start): see scripts/train_attribution_edges.py.
 
 EDGES_ARTEFACT = "attribution_edges.json"
 LAYOUT_RULES = {"speaker-label", "headline-label", "pull-quote"}
@@ -303,20 +304,21 @@ def role_ranges(c: Candidate, role: str) -> list[tuple[int, int]]:
 
 @dataclass
 class _RoleEdges:
-    start: _Logistic
-    end: _Logistic
+    start: _Logistic | None  # None: this edge stays where the extractor put it
+    end: _Logistic | None
     margin: float
     window: int
 
 
 class EdgeModel:
-    """Moves source, cue and content edges to where PolNeAR's annotators draw them (see above)."""
+    """Moves span edges to where PolNeAR's annotators draw them (see above): each role and edge the
+    model file holds."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.roles = {
             role: _RoleEdges(
-                _Logistic(m["start"]["intercept"], m["start"]["weights"]),
-                _Logistic(m["end"]["intercept"], m["end"]["weights"]),
+                _Logistic(m["start"]["intercept"], m["start"]["weights"]) if "start" in m else None,
+                _Logistic(m["end"]["intercept"], m["end"]["weights"]) if "end" in m else None,
                 float(m["margin"]),
                 int(m.get("window", data["window"])),
             )
@@ -341,8 +343,14 @@ class EdgeModel:
                     continue
                 quoted = text[ranges[0][0] : ranges[0][0] + 1] in _OPENERS
                 s_cands, e_cands = edge_candidates(doc, s_tok, e_tok, edges.window)
-                new_s = self._best(edges.start, edges.margin, doc, s_cands, s_tok, cue, True, quoted)
-                new_e = self._best(edges.end, edges.margin, doc, e_cands, e_tok, cue, False, quoted)
+                new_s = (
+                    s_tok
+                    if edges.start is None
+                    else self._best(edges.start, edges.margin, doc, s_cands, s_tok, cue, True, quoted)
+                )
+                new_e = (
+                    e_tok if edges.end is None else self._best(edges.end, edges.margin, doc, e_cands, e_tok, cue, False, quoted)
+                )
                 if new_e >= new_s and (new_s, new_e) != (s_tok, e_tok):
                     s_char = doc[new_s].idx if new_s != s_tok else ranges[0][0]
                     e_char = doc[new_e].idx + len(doc[new_e].text) if new_e != e_tok else ranges[-1][1]

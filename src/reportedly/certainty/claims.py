@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 from spacy.tokens import Doc, Token
 
 from reportedly.certainty.hedges import FoundHedge, combine, governs
@@ -18,11 +20,17 @@ from reportedly.pipeline import doccache as dc
 
 
 def _tokens_in(doc: Doc, ranges: list[tuple[int, int]]) -> list[Token]:
+    """The tokens overlapping the ranges, spaces aside (``char_span(..., "expand")`` without
+    building a Span and new Token objects for each claim)."""
+    tokens = dc.tokens(doc)
+    starts = dc.memo(doc, "token_starts", lambda d: [t.idx for t in dc.tokens(d)])
     toks: list[Token] = []
     for s, e in ranges:
-        span = doc.char_span(s, e, alignment_mode="expand")
-        if span is not None:
-            toks.extend(t for t in span if not t.is_space)
+        lo = max(0, bisect.bisect_right(starts, s) - 1)
+        if lo < len(tokens) and tokens[lo].idx + len(tokens[lo].text) <= s:
+            lo += 1  # s falls in the whitespace after a token
+        hi = bisect.bisect_left(starts, e)
+        toks.extend(t for t in tokens[lo:hi] if not t.is_space)
     return toks
 
 
@@ -112,7 +120,7 @@ def build_claims(
         if any(s < s1 and s0 < e for s, e in covered) or any(s0 <= c < s1 for c, _ in cue_ranges):
             previous = None
             continue
-        words = [t for t in sent if not (t.is_punct or t.is_space)]
+        words = [t for t in dc.tokens(doc)[sent.start : sent.end] if not (t.is_punct or t.is_space)]
         if not words:
             continue
         if not any(t.pos_ in ("VERB", "AUX") for t in words):

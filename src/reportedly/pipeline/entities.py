@@ -75,7 +75,7 @@ class DocEntities:
 def _trim(span: Span) -> tuple[int, int]:
     """Token bounds without leading determiners or trailing possessives and line breaks."""
     start, end = span.start, span.end
-    doc = span.doc
+    doc = dc.tokens(span.doc)  # the shared token list: indexing a Doc builds a new Token each time
     for i in range(start, end):  # an entity never runs over a line break
         if doc[i].is_space or "\n" in doc[i].whitespace_:
             end = i + (0 if doc[i].is_space else 1)

@@ -92,9 +92,12 @@ def _evidence(
     covered = sum(max(0, min(s1, e) - max(s0, s)) for s, e in attributed_ranges)
     attributed = has_cue or covered >= 0.5 * (s1 - s0)
 
+    tokens = dc.tokens(doc)
+
     def voiced(i: int) -> bool:
-        c = doc[i].idx
-        return not any(s <= c < e for s, e in attributed_ranges) and not doc[i].is_space
+        tok = tokens[i]
+        c = tok.idx
+        return not tok.is_space and not any(s <= c < e for s, e in attributed_ranges)
 
     score = 0.0
     cues: list[tuple[int, int]] = []
