@@ -108,6 +108,8 @@ def test_analysis_scores_tokens_as_training_featurised_them() -> None:
     checked = 0
     for role in model.roles.values():
         for side, left in ((role.start, True), (role.end, False)):
+            if side is None:  # an edge the shipped model leaves alone
+                continue
             for i in range(len(doc)):
                 for original in (max(0, i - 7), i, min(len(doc) - 1, i + 3)):
                     view = edges._view(a, i, left)
