@@ -30,7 +30,6 @@ from train_attribution import parsed  # the shared parse cache
 
 from reportedly.attribution.edges import (
     EDGES_ARTEFACT,
-    LAYOUT_RULES,
     ROLES,
     EdgeModel,
     edge_candidates,
@@ -40,7 +39,7 @@ from reportedly.attribution.edges import (
     role_ranges,
     token_extent,
 )
-from reportedly.attribution.extractor import Candidate
+from reportedly.attribution.extractor import LAYOUT_RULES, Candidate
 from reportedly.evaluation.polnear import GoldDoc, load_split
 from reportedly.evaluation.runner import evaluate
 from reportedly.evaluation.scoring import Tokens, _pair, _role_score, normalise
@@ -84,7 +83,7 @@ def examples(docs: list[GoldDoc], parsed_docs: dict[str, Doc], analyzer: Analyze
         if text not in found:
             paras = [(p.start, p.end) for p in paragraph_spans(text)]
             found[text] = analyzer.candidates(doc, paras)
-        tok_starts = [t.idx for t in dc.tokens(doc)]
+        tok_starts = dc.token_starts(doc)
         for role in ROLES:
             cands = [c for c in found[text] if role_ranges(c, role) and c.rule not in LAYOUT_RULES]
             gold = [normalise(r, text) for a in d.attributions if (r := a.role(role))]

@@ -28,21 +28,14 @@ from typing import Any
 
 from spacy.tokens import Doc, Token
 
-from reportedly.attribution.extractor import Candidate
+from reportedly.attribution.extractor import LAYOUT_RULES, Candidate
+from reportedly.attribution.spans import strip_range
 from reportedly.pipeline import doccache as dc
 
 _ABBREVIATIONS = {"jr", "sr", "inc", "co", "corp", "ltd", "st", "mr", "mrs", "dr", "ms", "no", "vs", "gov", "sen", "rep"}
 _QUOTE_PAIRS = (("''", "''"), ("``", "''"), ('"', '"'), ("“", "”"), ("‘", "’"))
 _OPENERS = "\"“‘'`"
 _CUE_PREPOSITIONS = {"to", "about", "of", "for", "on", "with", "as", "by", "at", "against", "into", "over", "from", "upon"}
-
-
-def _strip(text: str, s: int, e: int) -> tuple[int, int]:
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    return s, e
 
 
 def _drops_full_stop(text: str, s: int, e: int) -> bool:
@@ -71,7 +64,7 @@ def _quote_pair(text: str, s: int, e: int) -> tuple[int, int] | None:
 def polish_content(text: str, content: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out = []
     for s0, e0 in content:
-        s, e = _strip(text, s0, e0)
+        s, e = strip_range(text, s0, e0)
         if s >= e:
             continue
         if _drops_full_stop(text, s, e):
@@ -108,7 +101,6 @@ def polish_cue(text: str, cue: tuple[int, int], content: list[tuple[int, int]]) 
 # start and end, content start): see scripts/train_attribution_edges.py.
 
 EDGES_ARTEFACT = "attribution_edges.json"
-LAYOUT_RULES = {"speaker-label", "headline-label", "pull-quote"}
 ROLES = ("source", "cue", "content")
 Sides = tuple[list[int], list[int]]  # candidate start tokens, candidate end tokens
 
@@ -131,7 +123,7 @@ def _arrays(doc: Doc) -> _Arrays:
     def build(d: Doc) -> _Arrays:
         sents = dc.sents(d)
         return _Arrays(
-            dc.tokens(d), dc.lowers(d), dc.deps(d), dc.heads(d), {s.start for s in sents}, {s.end - 1 for s in sents}, {}
+            dc.tokens(d), dc.lowers(d), dc.deps(d), dc.heads(d), set(dc.sent_starts(d)), {s.end - 1 for s in sents}, {}
         )
 
     return dc.memo(doc, "edge_arrays", build)
@@ -224,9 +216,6 @@ class _Logistic:
     intercept: float
     weights: dict[str, float]
 
-    def score(self, features: dict[str, float]) -> float:
-        return self.intercept + sum(self.weights.get(k, 0.0) * v for k, v in features.items())
-
     def partial(self, names: Iterable[str]) -> float:
         """The score of binary features, without the intercept."""
         return sum(map(self.weights.get, names, repeat(0.0)))
@@ -282,7 +271,7 @@ def edge_candidates(doc: Doc, start: int, end: int, window: int) -> Sides:
     """Tokens that might start or end a content now spanning tokens ``start``..``end`` (inclusive):
     up to ``window`` either side, inside the sentences the content touches, never whitespace."""
     sents = dc.sents(doc)
-    sent_starts = dc.memo(doc, "sent_starts", lambda d: [s.start for s in dc.sents(d)])
+    sent_starts = dc.sent_starts(doc)
     lo = sents[bisect.bisect_right(sent_starts, start) - 1].start
     hi = sents[bisect.bisect_right(sent_starts, end) - 1].end
     toks = dc.tokens(doc)
@@ -327,12 +316,13 @@ class EdgeModel:
 
     def refine(self, doc: Doc, candidates: Sequence[Candidate]) -> None:
         """Every role's new edges are decided from the spans as the extractor found them."""
-        starts = [t.idx for t in dc.tokens(doc)]
+        starts = dc.token_starts(doc)
         text = dc.text(doc)
         for c in candidates:
             if c.rule in LAYOUT_RULES:  # the layout drew these edges: the line, the label, the marks
                 continue
-            cue = set(range(*_plus_one(token_extent(starts, [c.cue]))))
+            cue_lo, cue_hi = token_extent(starts, [c.cue])
+            cue = set(range(cue_lo, cue_hi + 1))
             moved: dict[str, tuple[int, int]] = {}
             for role, edges in self.roles.items():
                 ranges = role_ranges(c, role)
@@ -383,10 +373,6 @@ class EdgeModel:
             scores[i] = model.partial(view.names) + model.span_score(view, i, original, cue, lo, hi, quoted)
         best = max(cands, key=lambda i: (scores[i], i == original))
         return best if scores[best] > scores[original] + margin else original
-
-
-def _plus_one(extent: tuple[int, int]) -> tuple[int, int]:
-    return extent[0], extent[1] + 1
 
 
 def read_edges(text: str) -> EdgeModel:

@@ -405,6 +405,11 @@ def _lines(text: str, paragraphs: Sequence[tuple[int, int]]) -> list[tuple[int, 
     return out
 
 
+# The rules below draw their edges from layout (the line, the label, the quotation marks), not
+# from the parse: the learned edge model leaves their attributions alone.
+LAYOUT_RULES = frozenset({"speaker-label", "headline-label", "pull-quote"})
+
+
 def speaker_labels(ctx: _Context) -> list[Candidate]:
     """Attributions with no verb, where layout names the speaker.
 

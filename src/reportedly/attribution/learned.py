@@ -65,7 +65,7 @@ def _rule_roles(doc: Doc, candidates: Sequence[Candidate]) -> tuple[list[str], l
     n = len(doc)
     role = [""] * n
     edge = [""] * n
-    starts = [t.idx for t in dc.tokens(doc)]
+    starts = dc.token_starts(doc)
 
     def mark(r: tuple[int, int], name: str) -> None:
         lo = max(0, bisect.bisect_right(starts, r[0]) - 1)
@@ -283,7 +283,7 @@ def learn_cue_prior(pairs: Sequence[tuple[Doc, Sequence[Any]]], min_count: int =
 def bio_labels(doc: Doc, attributions: Sequence[Any]) -> list[str]:
     """Gold tags for ``doc`` from PolNeAR span sets (``evaluation.brat.SpanSet``)."""
     toks = dc.tokens(doc)
-    starts = [t.idx for t in toks]
+    starts = dc.token_starts(doc)
     labels = ["O"] * len(toks)
     for a in attributions:
         for role, ranges in (("SRC", a.source), ("CUE", a.cue), ("CON", a.content)):

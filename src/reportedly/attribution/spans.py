@@ -76,5 +76,14 @@ def subtree_minus(tok: Token, exclude: Iterable[Token] = ()) -> set[int]:
     return keep
 
 
+def strip_range(text: str, s: int, e: int) -> tuple[int, int]:
+    """``s..e`` without the whitespace at its edges."""
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
 def ranges_overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]

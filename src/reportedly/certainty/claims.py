@@ -13,6 +13,7 @@ import bisect
 
 from spacy.tokens import Doc, Token
 
+from reportedly.attribution.spans import strip_range
 from reportedly.certainty.hedges import FoundHedge, combine, governs
 from reportedly.certainty.model import load_factuality_model
 from reportedly.model import Attribution, Certainty, Claim, Hedge, Span
@@ -23,7 +24,7 @@ def _tokens_in(doc: Doc, ranges: list[tuple[int, int]]) -> list[Token]:
     """The tokens overlapping the ranges, spaces aside (``char_span(..., "expand")`` without
     building a Span and new Token objects for each claim)."""
     tokens = dc.tokens(doc)
-    starts = dc.memo(doc, "token_starts", lambda d: [t.idx for t in dc.tokens(d)])
+    starts = dc.token_starts(doc)
     toks: list[Token] = []
     for s, e in ranges:
         lo = max(0, bisect.bisect_right(starts, s) - 1)
@@ -110,7 +111,7 @@ def build_claims(
             nested = any(s0 <= c < s1 and any(s <= c < e for s, e in pieces) for c in cue_starts if c != a.cue.start)
             if nested:
                 continue
-            parts = [_strip(text, s, e) for s, e in parts]
+            parts = [strip_range(text, s, e) for s, e in parts]
             add(parts, a.id, cue)
 
     cue_ranges = [(a.cue.start, a.cue.end) for a in attributions]
@@ -129,14 +130,6 @@ def build_claims(
                 previous.hedge_ids += [hm.id for _, hm in aside]
                 previous.certainty = combine([previous.certainty] + [fh.kind for fh, _ in aside])
             continue
-        add([_strip(text, words[0].idx, words[-1].idx + len(words[-1].text))], None, None)
+        add([strip_range(text, words[0].idx, words[-1].idx + len(words[-1].text))], None, None)
         previous = claims[-1]
     return claims
-
-
-def _strip(text: str, s: int, e: int) -> tuple[int, int]:
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    return s, e

@@ -33,6 +33,16 @@ def sents(doc: Doc) -> list[Span]:
     return memo(doc, "sents", lambda d: list(d.sents))
 
 
+def token_starts(doc: Doc) -> list[int]:
+    """Each token's first character, to find tokens by offset with ``bisect``."""
+    return memo(doc, "token_starts", lambda d: [t.idx for t in tokens(d)])
+
+
+def sent_starts(doc: Doc) -> list[int]:
+    """Each sentence's first token."""
+    return memo(doc, "sent_starts", lambda d: [s.start for s in sents(d)])
+
+
 def text(doc: Doc) -> str:
     return memo(doc, "text", lambda d: d.text)
 
