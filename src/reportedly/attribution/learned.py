@@ -416,12 +416,19 @@ def link(doc: Doc, tags: Sequence[str], paragraphs: Sequence[tuple[int, int]], *
                 kept.append(p)
                 members.append(p)
         content: list[tuple[int, int]] = []
-        for p in kept:
-            # The CRF learned where annotators draw the edges: keep its run as tagged.
+        for p in sorted(kept, key=lambda p: p.first):
+            # The tagger learned where annotators draw the edges: keep its run as tagged.
             first, last = p.first, p.last
             while last > first and toks[last].is_space:
                 last -= 1
-            content.append((toks[first].idx, toks[last].idx + len(toks[last].text)))
+            start, end = toks[first].idx, toks[last].idx + len(toks[last].text)
+            # Two runs with only space or one punctuation mark between them are one content cut by
+            # a stray B- tag: PolNeAR splits a content only around words.
+            gap = text[content[-1][1] : start].strip() if content else "x"
+            if len(gap) == 0 or (len(gap) == 1 and not gap.isalnum()):
+                content[-1] = (content[-1][0], end)
+            else:
+                content.append((start, end))
         cue_tok = next((i for i in range(c.first, c.last + 1) if toks[i].pos_ == "VERB"), c.first)
         cue_start, cue_end = toks[c.first].idx, toks[c.last].idx + len(toks[c.last].text)
         if not text[cue_start:cue_end].strip():
