@@ -424,8 +424,8 @@ def link(doc: Doc, tags: Sequence[str], paragraphs: Sequence[tuple[int, int]], *
             start, end = toks[first].idx, toks[last].idx + len(toks[last].text)
             # Two runs with only space or one punctuation mark between them are one content cut by
             # a stray B- tag: PolNeAR splits a content only around words.
-            gap = text[content[-1][1] : start].strip() if content else "x"
-            if len(gap) == 0 or (len(gap) == 1 and not gap.isalnum()):
+            between = text[content[-1][1] : start].strip() if content else "x"
+            if not between or (len(between) == 1 and not between.isalnum()):
                 content[-1] = (content[-1][0], end)
             else:
                 content.append((start, end))
