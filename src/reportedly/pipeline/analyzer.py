@@ -16,7 +16,7 @@ from spacy.tokens import Doc, Token
 from reportedly import __version__
 from reportedly.attribution.edges import load_edges, polish_content, polish_cue
 from reportedly.attribution.extractor import Candidate, extract
-from reportedly.attribution.learned import load_fast, merge
+from reportedly.attribution.learned import act_or_hedge, load_fast, merge
 from reportedly.attribution.sources import Resolver
 from reportedly.certainty.claims import build_claims
 from reportedly.certainty.hedges import find_hedges
@@ -51,7 +51,8 @@ def check_model(model: str) -> None:
 class Step(NamedTuple):
     """One learned extractor and how its attributions meet the ones found before it.
 
-    ``learned_first``: its attributions (cue confidence >= ``floor``) stand and the earlier ones
+    ``learned_first``: its attributions (cue confidence >= ``floor``, and neither an act nor a
+    hedge as the cue, ``learned.act_or_hedge``) stand and the earlier ones
     fill in where they do not overlap (the accurate tagger, whose edges beat the rules'); otherwise
     the earlier ones stand and it adds what they missed (the fast CRF, ``learned.merge``'s
     rules-first). ``adopt_sources``: the earlier attributions take its source edges.
@@ -65,7 +66,8 @@ class Step(NamedTuple):
     def combine(self, before: list[Candidate], found: list[Candidate]) -> list[Candidate]:
         if self.learned_first:
             floor = 0.0 if self.floor is None else self.floor
-            return merge([c for c in found if c.confidence >= floor], before, min_confidence=0.0, adopt_sources=False)
+            standing = [c for c in found if c.confidence >= floor and not act_or_hedge(c)]
+            return merge(standing, before, min_confidence=0.0, adopt_sources=False)
         return merge(before, found, min_confidence=self.floor, adopt_sources=self.adopt_sources)
 
 
