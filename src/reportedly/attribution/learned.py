@@ -616,8 +616,9 @@ class CRFExtractor:
         prior = self.cue_prior
         floor = max(MIN_REPORTING, 1e-9)
         wanted: set[int] = set()
+        toks = dc.tokens(doc)
         for k, sent in enumerate(sents):
-            for t in sent:
+            for t in toks[sent.start : sent.end]:
                 if t.i in covered or (t.is_punct and t.text not in ":―—"):
                     continue
                 lemma = t.lemma_.lower()

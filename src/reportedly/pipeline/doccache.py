@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar, cast
 
+import numpy as np
+from spacy.attrs import HEAD
 from spacy.tokens import Doc, Span, Token
 
 _PREFIX = "reportedly."
@@ -60,7 +62,8 @@ def lowers(doc: Doc) -> list[str]:
 
 def heads(doc: Doc) -> list[int]:
     """Each token's head index."""
-    return memo(doc, "heads", lambda d: [t.head.i for t in tokens(d)])
+    # From the array spaCy stores (offsets to the head), not ``t.head.i``: that makes a Token per word.
+    return memo(doc, "heads", lambda d: (np.arange(len(d)) + d.to_array([HEAD]).astype(np.int64)).tolist())
 
 
 def deps(doc: Doc) -> list[str]:
