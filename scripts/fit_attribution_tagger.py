@@ -164,8 +164,8 @@ def fit(
     No epoch starts that would likely end after ``deadline`` (a ``time.perf_counter()`` value); the
     learning-rate schedule is the full run's either way."""
     torch.manual_seed(seed)
-    # warn_only: a CUDA op without a deterministic kernel warns instead of stopping the run; the GPU
-    # script checks determinism itself by fitting the kept recipe twice and comparing the weights.
+    # warn_only: a CUDA op without a deterministic kernel warns instead of stopping the run; ``--again``
+    # checks determinism itself by fitting the best recipe twice and comparing the weights.
     torch.use_deterministic_algorithms(True, warn_only=True)
     net = base_network(int(data["n_deps"]), int(data["first_trained"]), base).to(device)
     for name, p in net.named_parameters():
@@ -200,7 +200,9 @@ def fit(
             sched.step()
             total += float(loss.detach())
             n += 1
-        # Score the weights as they will be stored (fp16).
+        # Score the weights as they will be stored (fp16). The probe is built anew each epoch on
+        # purpose: building it draws from torch's generator (the head's initial weights), and the
+        # shipped weights' sha256 depends on that order of draws.
         state = trained_state(net)
         probe = base_network(int(data["n_deps"]), int(data["first_trained"]), base)
         probe.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)

@@ -55,7 +55,7 @@ class Step(NamedTuple):
     hedge as the cue, ``learned.act_or_hedge``) stand and the earlier ones
     fill in where they do not overlap (the accurate tagger, whose edges beat the rules'); otherwise
     the earlier ones stand and it adds what they missed (the fast CRF, ``learned.merge``'s
-    rules-first). ``adopt_sources``: the earlier attributions take its source edges.
+    rules-first), where ``adopt_sources`` lets the earlier attributions take its source edges.
     """
 
     extractor: LearnedExtractor
@@ -84,7 +84,7 @@ def _load_learned(model: str) -> list[Step]:
             f"--model accurate needs the optional extra: pip install torch==2.13.0 'reportedly[accurate]' ({exc})"
         ) from exc
     # The CRF adds nothing the tagger misses on PolNeAR dev (.748 cue F1 with it, .750 without).
-    return [Step(load_accurate_tagger(), ACCURATE_MIN_CONFIDENCE, adopt_sources=False, learned_first=True)]
+    return [Step(load_accurate_tagger(), ACCURATE_MIN_CONFIDENCE, learned_first=True)]
 
 
 class Analyzer:
