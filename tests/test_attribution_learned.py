@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from spacy.tokens import Doc
 
 import reportedly
 from reportedly.attribution.learned import ARTEFACT, bio_labels, link, meta_path
@@ -67,6 +68,34 @@ def test_link_joins_a_quote_split_by_its_cue() -> None:
     assert text[a.cue[0] : a.cue[1]] == "said"
     assert a.source is not None and a.source.text == "the senator"
     assert [text[s:e] for s, e in a.content] == ["We will win,", "and we will win soon"]
+
+
+def _tagged(text: str, runs: list[tuple[str, str]]) -> tuple[Doc, list[str]]:
+    """The doc of ``text`` and BIO tags putting each (words, role) run where its words first occur."""
+    doc = load_nlp()(text)
+    tags = ["O"] * len(doc)
+    for words, role in runs:
+        start = text.index(words)
+        span = doc.char_span(start, start + len(words))
+        assert span is not None, words
+        tags[span.start] = f"B-{role}"
+        for i in range(span.start + 1, span.end):
+            tags[i] = f"I-{role}"
+    return doc, tags
+
+
+def test_link_leaves_another_attributions_content_out() -> None:
+    """A content piece beyond the attribution's content, with words between (here a cue the tagger
+    missed), belongs to another attribution; a piece that carries the content on joins it."""
+    text = "The senator said the bill would pass. Critics argued it would fail."
+    doc, tags = _tagged(text, [("The senator", "SRC"), ("said", "CUE"), ("the bill would pass", "CON"), ("it would fail", "CON")])
+    (a,) = link(doc, tags, [(0, len(text))])
+    assert [text[s:e] for s, e in a.content] == ["the bill would pass"]
+
+    text = "The senator said the bill would pass — and quickly."
+    doc, tags = _tagged(text, [("The senator", "SRC"), ("said", "CUE"), ("the bill would pass", "CON"), ("and quickly", "CON")])
+    (a,) = link(doc, tags, [(0, len(text))])
+    assert [text[s:e] for s, e in a.content] == ["the bill would pass — and quickly"]
 
 
 def test_retraining_reproduces_the_recorded_scores(tmp_path: Path) -> None:
