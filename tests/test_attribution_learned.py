@@ -98,6 +98,34 @@ def test_link_leaves_another_attributions_content_out() -> None:
     assert [text[s:e] for s, e in a.content] == ["the bill would pass — and quickly"]
 
 
+def test_link_gives_a_cue_that_carries_on_another_its_source() -> None:
+    """PolNeAR marks one Source for "said ..., adding ...": the second cue, which the tags leave
+    without a Source piece of its own, shares the first one's."""
+    text = "Trump said the bill would pass, adding that it would help workers."
+    doc, tags = _tagged(
+        text,
+        [
+            ("Trump", "SRC"),
+            ("said", "CUE"),
+            ("the bill would pass", "CON"),
+            ("adding", "CUE"),
+            ("that it would help workers", "CON"),
+        ],
+    )
+    said, adding = link(doc, tags, [(0, len(text))])
+    assert said.source is not None and said.source.text == "Trump"
+    assert adding.source is not None and adding.source.text == "Trump"
+    assert [text[s:e] for s, e in adding.content] == ["that it would help workers"]
+
+    # A cue of another sentence shares nothing.
+    text = "Trump said the bill would pass. Critics argued it would fail."
+    doc, tags = _tagged(
+        text, [("Trump", "SRC"), ("said", "CUE"), ("the bill would pass", "CON"), ("argued", "CUE"), ("it would fail", "CON")]
+    )
+    _, argued = link(doc, tags, [(0, len(text))])
+    assert argued.source is None
+
+
 def test_retraining_reproduces_the_recorded_scores(tmp_path: Path) -> None:
     """CRFsuite's L-BFGS has no randomness: the same data and settings give the same dev scores.
     The fixture was written by the same command (a small slice, so that it runs in seconds)."""
