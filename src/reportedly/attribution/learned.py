@@ -405,10 +405,13 @@ def link(doc: Doc, tags: Sequence[str], paragraphs: Sequence[tuple[int, int]], *
     # A cue that carries on another's speech takes its Source when the tags gave it none: "Trump
     # said X, adding Y", "argued X and called for Y", "in saying". PolNeAR marks the same Source
     # span for both; a Source piece joins only one cue above.
-    for k, c in enumerate(cues):
+    # Each cue's verb (its first word when it has none): what the Source walk starts from and what
+    # the candidate carries as ``cue_token``.
+    cue_verb = [next((i for i in range(c.first, c.last + 1) if toks[i].pos_ == "VERB"), c.first) for c in cues]
+    for k in range(len(cues)):
         if k in sources:
             continue
-        t = toks[next((i for i in range(c.first, c.last + 1) if toks[i].pos_ in ("VERB", "AUX")), c.first)]
+        t = toks[cue_verb[k]]
         for _ in range(4):
             if t.head.i == t.i or t.dep_ not in _CARRIES_ON:
                 break
@@ -472,7 +475,7 @@ def link(doc: Doc, tags: Sequence[str], paragraphs: Sequence[tuple[int, int]], *
                 content[-1] = (content[-1][0], end)
             else:
                 content.append((start, end))
-        cue_tok = next((i for i in range(c.first, c.last + 1) if toks[i].pos_ == "VERB"), c.first)
+        cue_tok = cue_verb[k]
         cue_start, cue_end = toks[c.first].idx, toks[c.last].idx + len(toks[c.last].text)
         if not text[cue_start:cue_end].strip():
             continue
