@@ -20,8 +20,10 @@ evidence; only one mostly made of attributed content is reporting outright.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from spacy.tokens import Doc, Token
 from spacy.tokens import Span as TokSpan
@@ -82,35 +84,36 @@ def _evidence(
     end: int,
     words: list[Token],
     lowers: list[str],
-    attributed_ranges: list[tuple[int, int]],
-    cue_ranges: list[tuple[int, int]],
+    covered: int,
+    has_cue: bool,
+    voiced_mask: list[bool],
 ) -> _Evidence:
-    """The lexicon's opinion evidence for tokens ``start:end`` (one sentence, or one labelled item in training)."""
+    """The lexicon's opinion evidence for tokens ``start:end`` (one sentence, or one labelled item
+    in training). ``covered``: characters of the unit inside attributed ranges; ``has_cue``: a cue
+    starts in it; ``voiced_mask``: :func:`_voiced_mask` of the attributed ranges."""
     lex = lexicons.load()
     s0, s1 = words[0].idx, words[-1].idx + len(words[-1].text)
-    has_cue = any(s0 <= c0 < s1 for c0, _ in cue_ranges)
-    covered = sum(max(0, min(s1, e) - max(s0, s)) for s, e in attributed_ranges)
     attributed = has_cue or covered >= 0.5 * (s1 - s0)
 
     tokens = dc.tokens(doc)
-
-    def voiced(i: int) -> bool:
-        tok = tokens[i]
-        c = tok.idx
-        return not tok.is_space and not any(s <= c < e for s, e in attributed_ranges)
+    voiced = voiced_mask.__getitem__
 
     score = 0.0
     cues: list[tuple[int, int]] = []
+    firsts = _opinion_firsts()
     i = start
     while i < end:
         hit = 0
-        for size in range(min(lex.opinion_max_len, end - i), 0, -1):
-            w = lex.opinion.get(tuple(lowers[i : i + size]))
-            if w is not None and voiced(i):
-                score += w
-                cues.append((doc[i].idx, doc[i + size - 1].idx + len(doc[i + size - 1].text)))
-                hit = size
-                break
+        # Most words start no opinion phrase: one set look-up spares building a tuple per length.
+        if lowers[i] in firsts:
+            for size in range(min(lex.opinion_max_len, end - i), 0, -1):
+                w = lex.opinion.get(tuple(lowers[i : i + size]))
+                if w is not None and voiced(i):
+                    score += w
+                    last_tok = tokens[i + size - 1]
+                    cues.append((tokens[i].idx, last_tok.idx + len(last_tok.text)))
+                    hit = size
+                    break
         i += max(hit, 1)
     personal = [t for t in words if t.lower_ in _PERSONAL and t.pos_ == "PRON" and voiced(t.i)]
     if personal:
@@ -135,12 +138,33 @@ def _evidence(
     return _Evidence(doc, start, end, score, cues, attributed, fraction, has_cue, voiced)
 
 
+def _voiced_mask(doc: Doc, attributed_ranges: list[tuple[int, int]]) -> list[bool]:
+    """Per token: the writer's own words (not a space, not inside any attributed range). Computed
+    once per document: testing every range for every word made this quadratic in long articles."""
+    toks = dc.tokens(doc)
+    starts = dc.token_starts(doc)
+    inside = [False] * len(toks)
+    for s, e in attributed_ranges:
+        for i in range(bisect.bisect_left(starts, s), bisect.bisect_left(starts, e)):
+            inside[i] = True
+    return [not (inside[i] or t.is_space) for i, t in enumerate(toks)]
+
+
+@lru_cache(maxsize=1)
+def _opinion_firsts() -> frozenset[str]:
+    return frozenset(k[0] for k in lexicons.load().opinion)
+
+
 def item_features(doc: Doc, attributed_ranges: list[tuple[int, int]], cue_ranges: list[tuple[int, int]]) -> dict[str, float]:
     """The learned model's features for a whole short text taken as one unit (a labelled training item)."""
     words = [t for t in doc if not t.is_space]
     if not words:
         return {}
-    return _evidence(doc, 0, len(doc), words, dc.lowers(doc), attributed_ranges, cue_ranges).features()
+    mask = _voiced_mask(doc, attributed_ranges)
+    s0, s1 = words[0].idx, words[-1].idx + len(words[-1].text)
+    has_cue = any(s0 <= c0 < s1 for c0, _ in cue_ranges)
+    covered = sum(max(0, min(s1, e) - max(s0, s)) for s, e in attributed_ranges)
+    return _evidence(doc, 0, len(doc), words, dc.lowers(doc), covered, has_cue, mask).features()
 
 
 def tag_voice(
@@ -162,11 +186,26 @@ def tag_voice(
     elif not learned:
         model = None
     toks = dc.tokens(doc)
+    mask = _voiced_mask(doc, attributed_ranges)
+    # One sweep over the sentences in text order: testing every range against every sentence was
+    # quadratic in long articles. ``active`` holds the ranges that may still reach a sentence.
+    pending = sorted(attributed_ranges)
+    cue_starts = sorted(c0 for c0, _ in cue_ranges)
+    active: list[tuple[int, int]] = []
+    j = 0
     for sent in dc.sents(doc):
         words = [t for t in toks[sent.start : sent.end] if not t.is_space]
         if not words:
             continue
-        ev = _evidence(doc, sent.start, sent.end, words, lowers, attributed_ranges, cue_ranges)
+        s0, s1 = words[0].idx, words[-1].idx + len(words[-1].text)
+        while j < len(pending) and pending[j][0] < s1:
+            active.append(pending[j])
+            j += 1
+        active = [r for r in active if r[1] > s0]
+        covered = sum(max(0, min(s1, e) - max(s0, s)) for s, e in active)
+        k = bisect.bisect_left(cue_starts, s0)
+        has_cue = k < len(cue_starts) and cue_starts[k] < s1
+        ev = _evidence(doc, sent.start, sent.end, words, lowers, covered, has_cue, mask)
         if model is None:
             reported = ev.attributed
             score = 0.0 if reported else ev.rule_score
