@@ -87,17 +87,18 @@ def _make(doc: Doc, s: int, e: int, kind: Certainty) -> FoundHedge:
     return FoundHedge(s, e, tok.idx, doc[e - 1].idx + len(doc[e - 1].text), kind, (lo, hi))
 
 
-def governs(hedge_tok: Token, roots: set[int]) -> bool:
-    """True when ``hedge_tok`` attaches to one of ``roots`` without crossing a clause barrier."""
-    tok = hedge_tok
+def governs(heads: list[int], deps: list[str], hedge: int, roots: set[int]) -> bool:
+    """True when token ``hedge`` attaches to one of ``roots`` without crossing a clause barrier
+    (``heads`` and ``deps`` as :mod:`doccache` keeps them: the walk runs per hedge and claim)."""
+    i = hedge
     for _ in range(64):
-        if tok.i in roots:
+        if i in roots:
             return True
-        if tok.dep_ in _BARRIERS and tok.i != hedge_tok.i:
+        if deps[i] in _BARRIERS and i != hedge:
             return False
-        if tok.head.i == tok.i:
+        if heads[i] == i:
             return False
-        tok = tok.head
+        i = heads[i]
     return False
 
 

@@ -22,12 +22,14 @@ from __future__ import annotations
 import gzip
 import json
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from spacy.tokens import Token
+import numpy as np
+from spacy.attrs import ORTH
+from spacy.tokens import Doc, Span, Token
 
 from reportedly import lexicons
 from reportedly.pipeline import doccache as dc
@@ -55,6 +57,8 @@ _FACTIVE_PREDICATES = {
     "prove", "see", "note",
 }  # fmt: skip
 _ANCESTORS = 4
+_OPEN_QUOTES = ("``", "“")
+_CLOSE_QUOTES = ("''", "”")
 
 
 @lru_cache(maxsize=1)
@@ -81,92 +85,125 @@ def _classes(lemma: str) -> list[str]:
     return out
 
 
-def _negative_argument(tok: Token) -> list[str]:
-    for c in tok.children:
-        if c.dep_ in ("nsubj", "nsubjpass", "dobj", "attr") and (
-            c.lower_ in _NEGATIVE_ARGS or any(g.lower_ == "no" and g.dep_ in ("det", "neg") for g in c.children)
+# The walks below read the tree by token index from ``dc.parse``: ``Token.children`` and
+# ``Token.head`` make a new Token object on every read, and each claim looks at a dozen words.
+
+
+def _negative_argument(p: dc.Parse, i: int) -> list[str]:
+    for c in p.children(i):
+        dep = p.dep[c]
+        if dep in ("nsubj", "nsubjpass", "dobj", "attr") and (
+            p.lower[c] in _NEGATIVE_ARGS or any(p.lower[g] == "no" and p.dep[g] in ("det", "neg") for g in p.children(c))
         ):
-            return [c.dep_ + "_neg"]
+            return [dep + "_neg"]
     return []
 
 
-def _local(tok: Token, prefix: str) -> list[str]:
+def _local(p: dc.Parse, i: int, prefix: str) -> list[str]:
     """What sits on the word itself: auxiliaries, negation, clause mark, hedging adverbs."""
     hedges = _hedge_words()
     f: list[str] = []
-    for c in tok.children:
-        low = c.lower_
-        dep = c.dep_
+    for c in p.children(i):
+        low = p.lower[c]
+        dep = p.dep[c]
         if dep == "neg" or low == "never":
             f.append(prefix + "neg")
         if dep in ("aux", "auxpass"):
-            if c.tag_ == "MD" or low in _MODALS:
-                f.append(prefix + "md=" + c.lemma_.lower())
-            elif c.tag_ == "TO":
+            tag = p.tokens[c].tag_
+            if tag == "MD" or low in _MODALS:
+                f.append(prefix + "md=" + p.tokens[c].lemma_.lower())
+            elif tag == "TO":
                 f.append(prefix + "to")
             else:
-                f.append(prefix + "aux=" + c.lemma_.lower())
+                f.append(prefix + "aux=" + p.tokens[c].lemma_.lower())
         elif dep == "mark":
             f.append(prefix + "mark=" + low)
         elif dep == "advmod" and (low in hedges or low in _NEGATIVE_WORDS):
             f.append(prefix + "adv=" + low)
         elif dep == "det" and low in ("no", "any"):
             f.append(prefix + "det=" + low)
-        if dep in ("amod", "advmod", "compound") and c.lemma_.lower() in _NEGATIVE_PREDICATES:
+        if dep in ("amod", "advmod", "compound") and p.tokens[c].lemma_.lower() in _NEGATIVE_PREDICATES:
             f.append(prefix + "mod_negpred")  # "the now-cancelled deal"
         if low in hedges and dep not in ("aux", "auxpass"):
             f.append(prefix + "hedge=" + hedges[low])
     return f
 
 
+@dataclass(frozen=True)
+class _DocView:
+    parse: dc.Parse
+    sents: list[Span]
+    sent_starts: list[int]
+    sent_roots: list[int]
+    quote_depth: list[int]  # quotes opened minus closed before each token
+
+
+def _quote_depth(doc: Doc) -> list[int]:
+    strings = doc.vocab.strings
+    orth = doc.to_array(ORTH)
+    opened = np.isin(orth, [strings[q] for q in _OPEN_QUOTES])
+    closed = np.isin(orth, [strings[q] for q in _CLOSE_QUOTES])
+    depth: list[int] = np.concatenate(([0], np.cumsum(opened.astype(np.int64) - closed))).tolist()
+    return depth
+
+
+def _view(doc: Doc) -> _DocView:
+    def build(d: Doc) -> _DocView:
+        return _DocView(dc.parse(d), dc.sents(d), dc.sent_starts(d), dc.sent_roots(d), _quote_depth(d))
+
+    return dc.memo(doc, "factuality_view", build)
+
+
 def event_features(tok: Token) -> list[str]:
     """Binary features of the event word ``tok`` in its parse (names only; all values are 1)."""
+    view = _view(tok.doc)
+    p = view.parse
+    i = tok.i
     lemma = tok.lemma_.lower()
-    f = ["lemma=" + lemma, "tag=" + tok.tag_, "pos=" + tok.pos_, "dep=" + tok.dep_, "tag_dep=" + tok.tag_ + "|" + tok.dep_]
+    tag = tok.tag_
+    f = ["lemma=" + lemma, "tag=" + tag, "pos=" + tok.pos_, "dep=" + p.dep[i], "tag_dep=" + tag + "|" + p.dep[i]]
     f += ["cls=" + c for c in _classes(lemma)]
-    f += _negative_argument(tok)
-    f += _local(tok, "")
+    f += _negative_argument(p, i)
+    f += _local(p, i, "")
     # A conjunct shares its first conjunct's auxiliaries and embedding ("did not hurry or [wait]").
-    top = tok
+    top = i
     for _ in range(16):
-        if top.dep_ != "conj" or top.head.i == top.i:
+        if p.dep[top] != "conj" or p.head[top] == top:
             break
-        top = top.head
-        f += _local(top, "cj:")
-        f += ["cj:" + x for x in _negative_argument(top)]
+        top = p.head[top]
+        f += _local(p, top, "cj:")
+        f += ["cj:" + x for x in _negative_argument(p, top)]
     cur = top
     for k in range(1, _ANCESTORS + 1):
-        if cur.head.i == cur.i:
+        head, dep = p.head[cur], p.dep[cur]
+        if head == cur:
             f.append(f"a{k}:root")
             break
-        head, dep = cur.head, cur.dep_
-        head_lemma = head.lemma_.lower()
+        head_lemma = p.tokens[head].lemma_.lower()
         f += [
             f"a{k}:dep={dep}",
             f"a{k}:dep_lemma={dep}|{head_lemma}",
-            f"a{k}:dep_tag={dep}|{head.tag_}",
+            f"a{k}:dep_tag={dep}|{p.tokens[head].tag_}",
             "anc:lemma=" + head_lemma,
         ]
         if k == 1:
-            f.append(f"a1:dep_lemma_tag={dep}|{head_lemma}|{tok.tag_}")
+            f.append(f"a1:dep_lemma_tag={dep}|{head_lemma}|{tag}")
         for c in _classes(head_lemma):
             f += [f"a{k}:cls={c}|{dep}", "anc:cls=" + c]
-        f += ["anc:" + x for x in _negative_argument(head)]
-        local = _local(head, "anc:")
+        f += ["anc:" + x for x in _negative_argument(p, head)]
+        local = _local(p, head, "anc:")
         f += local
         if k == 1:
             f += ["a1:" + x[4:] for x in local]
         cur = head
-    sent = tok.sent
-    if any(t.text == "?" for t in sent[-2:]):
+    k = bisect_right(view.sent_starts, i) - 1
+    sent = view.sents[k]
+    if any(t.text == "?" for t in p.tokens[max(sent.start, sent.end - 2) : sent.end]):  # sent[-2:]
         f.append("question")
-    before = dc.tokens(tok.doc)[sent.start : tok.i]
-    opened = sum(1 for t in before if t.text in ("``", "“"))
-    closed = sum(1 for t in before if t.text in ("''", "”"))
-    if opened > closed:
+    if view.quote_depth[i] > view.quote_depth[sent.start]:  # more quotes opened than closed since the sentence began
         f.append("in_quote")
-    root = sent.root.i
-    f.append("rel_pos=" + ("root" if tok.i == root else "before_root" if tok.i < root else "after_root"))
+    root = view.sent_roots[k]
+    f.append("rel_pos=" + ("root" if i == root else "before_root" if i < root else "after_root"))
     return f
 
 
@@ -180,14 +217,20 @@ class FactualityModel:
     domain_scale: float  # value of the per-corpus copy of each feature (relative regularisation)
     calibration: dict[str, tuple[tuple[float, ...], tuple[float, ...]]]  # domain -> (x thresholds, y values)
     meta: dict[str, Any]
+    # domain -> feature -> its weight in that domain, filled on first use (scoring runs per claim)
+    _by_domain: dict[str, dict[str, float]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def raw(self, features: list[str], domain: str = DEFAULT_DOMAIN) -> float:
-        d = self.domains.index(domain) + 1
+        weights = self._by_domain.get(domain)
+        if weights is None:
+            d = self.domains.index(domain) + 1
+            # The same sum per feature as before, once: the total adds the same floats in the same order.
+            weights = self._by_domain[domain] = {k: w[0] + self.domain_scale * w[d] for k, w in self.weights.items()}
         total = self.intercept
         for name in features:
-            w = self.weights.get(name)
+            w = weights.get(name)
             if w is not None:
-                total += w[0] + self.domain_scale * w[d]
+                total += w
         return max(-3.0, min(3.0, total))
 
     def predict_features(self, features: list[str], domain: str = DEFAULT_DOMAIN) -> float:

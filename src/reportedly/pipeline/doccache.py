@@ -8,10 +8,12 @@ The analysers look at the same document many times, so they share one of each pe
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar, cast
 
 import numpy as np
-from spacy.attrs import HEAD
+from spacy.attrs import HEAD, IS_SPACE, POS
+from spacy.symbols import VERB
 from spacy.tokens import Doc, Span, Token
 
 _PREFIX = "reportedly."
@@ -69,6 +71,60 @@ def heads(doc: Doc) -> list[int]:
 def deps(doc: Doc) -> list[str]:
     """Each token's dependency label."""
     return memo(doc, "deps", lambda d: [t.dep_ for t in tokens(d)])
+
+
+def sent_roots(doc: Doc) -> list[int]:
+    """Each sentence's root token, as spaCy's ``Span.root`` finds it."""
+    return memo(doc, "sent_roots", lambda d: [s.root.i for s in sents(d)])
+
+
+@dataclass(frozen=True)
+class Parse:
+    """The tree as flat lists, to walk it by token index: ``Token.head`` and ``Token.children``
+    make a new Token object on every read. Attributes read only for a few tokens (tag, lemma) are
+    left on the shared ``tokens``: a list of them per document costs more than the reads."""
+
+    tokens: list[Token]
+    head: list[int]
+    dep: list[str]
+    lower: list[str]
+    start: list[int]  # first character
+    # Children of token i: kids[kid_start[i] : kid_start[i + 1]]. Two flat lists, not a list per
+    # token: thousands of long-lived lists per document set off the garbage collector.
+    kids: list[int]
+    kid_start: list[int]
+
+    def children(self, i: int) -> list[int]:
+        """What ``Token.children`` yields, in order, as indices."""
+        return self.kids[self.kid_start[i] : self.kid_start[i + 1]]
+
+    def end(self, i: int) -> int:
+        """One past the last character of token ``i``."""
+        return self.start[i] + len(self.tokens[i].text)
+
+
+def parse(doc: Doc) -> Parse:
+    def build(d: Doc) -> Parse:
+        head = heads(d)
+        h = np.asarray(head, dtype=np.int64)
+        at = np.arange(len(h))
+        child = at[h != at]
+        kids = child[np.argsort(h[child], kind="stable")]  # stable: each head's children stay in order
+        kid_start = np.concatenate(([0], np.cumsum(np.bincount(h[child], minlength=len(h)))))
+        return Parse(tokens(d), head, deps(d), lowers(d), token_starts(d), kids.tolist(), kid_start.tolist())
+
+    return memo(doc, "parse", build)
+
+
+def verbs(doc: Doc) -> list[int]:
+    """The tokens whose part of speech is VERB, ascending."""
+    # From the array, not ``pos_``: that decodes a new string for every token.
+    return memo(doc, "verbs", lambda d: np.flatnonzero(d.to_array(POS) == VERB).tolist())
+
+
+def non_space(doc: Doc) -> list[int]:
+    """The tokens that are not whitespace, ascending."""
+    return memo(doc, "non_space", lambda d: np.flatnonzero(d.to_array(IS_SPACE) == 0).tolist())
 
 
 def release(doc: Doc) -> None:
