@@ -96,8 +96,9 @@ def featurize(
 ) -> list[list[str]]:
     """One list of feature strings per token of ``doc``. ``cue_prior`` maps "lemma|POS" to how
     often that word heads a Cue in the training data (:func:`learn_cue_prior`)."""
-    toks = dc.tokens(doc)
-    n = len(toks)
+    # Token attributes come from the per-doc lists of ``doccache``, shared with the rules and
+    # ``windows``: ``Token.left_edge`` and ``right_edge`` build a new Token on every read.
+    n = len(doc)
     if not n:
         return []
     sents = dc.sents(doc)
@@ -106,44 +107,55 @@ def featurize(
     if select is None:
         scope = list(range(len(sents)))
     else:
-        starts = [s.start for s in sents]
+        starts = dc.sent_starts(doc)
         wanted = {bisect.bisect_right(starts, j) - 1 for i in select for j in (i - 2, i + 2) if 0 <= j < n}
         wanted |= {bisect.bisect_right(starts, i) - 1 for i in select}
         scope = sorted(wanted)
+    bounds = [(sents[k].start, sents[k].end) for k in scope]
     cue_lemmas = lexicons.load().cues
     lower = dc.lowers(doc)
+    text = dc.texts(doc)
+    tag = dc.tags(doc)
+    idx = dc.token_starts(doc)
+    # Outside the scope a token keeps blank attributes, as if unread: the features must not
+    # depend on which sentences were read.
     lemma = [""] * n
     pos = [""] * n
     dep = [""] * n
     head = list(range(n))
-    all_heads, all_deps = dc.heads(doc), dc.deps(doc)
-    for k in scope:
-        lo, hi = sents[k].start, sents[k].end
-        span = toks[lo:hi]
-        lemma[lo:hi] = [t.lemma_.lower() for t in span]
-        pos[lo:hi] = [t.pos_ for t in span]
+    all_lemmas, all_pos, all_heads, all_deps = dc.lower_lemmas(doc), dc.pos(doc), dc.heads(doc), dc.deps(doc)
+    for lo, hi in bounds:
+        lemma[lo:hi] = all_lemmas[lo:hi]
+        pos[lo:hi] = all_pos[lo:hi]
         dep[lo:hi] = all_deps[lo:hi]
         head[lo:hi] = all_heads[lo:hi]
     prior = cue_prior or {}
     cue_p = [0.0] * n
     is_cue_verb = [False] * n
-    for k in scope:
-        for i in range(sents[k].start, sents[k].end):
-            cue_p[i] = prior.get(f"{lemma[i]}|{pos[i]}", 0.0)
+    for lo, hi in bounds:
+        for i in range(lo, hi):
+            often = cue_p[i] = prior.get(f"{lemma[i]}|{pos[i]}", 0.0)
             # A reporting word: a verb of the lexicon, or any word that often heads a Cue in
             # PolNeAR train ("claim", "report", "warning", "according").
-            is_cue_verb[i] = (pos[i] == "VERB" and lemma[i] in cue_lemmas) or cue_p[i] >= CUE_PRIOR_MIN
+            is_cue_verb[i] = (pos[i] == "VERB" and lemma[i] in cue_lemmas) or often >= CUE_PRIOR_MIN
     role, edge = _rule_roles(doc, candidates)
     para_starts = {p[0] for p in paragraphs}
     quotes = doc_quotes(doc)
     in_quote = [False] * n
     if quotes:
+        # A token is quoted when it starts inside a marked piece of the last quote starting at or
+        # before it (so not on the opening mark of a quote: that lies before the quote's start).
+        quoted = [False] * n
         qstarts = [q.start for q in quotes]
-        for k in scope:
-            for t in toks[sents[k].start : sents[k].end]:
-                q = bisect.bisect_right(qstarts, t.idx) - 1
-                if q >= 0 and any(s <= t.idx < e for s, e in quotes[q].marked):
-                    in_quote[t.i] = True
+        for q, quote in enumerate(quotes):
+            until = qstarts[q + 1] if q + 1 < len(quotes) else None
+            for ps, pe in quote.marked:
+                a, b = max(ps, qstarts[q]), pe if until is None else min(pe, until)
+                if a < b:
+                    lo, hi = bisect.bisect_left(idx, a), bisect.bisect_left(idx, b)
+                    quoted[lo:hi] = [True] * (hi - lo)
+        for lo, hi in bounds:
+            in_quote[lo:hi] = quoted[lo:hi]
     sent_start = [False] * n
     sent_end = [False] * n
     sent_of = [0] * n
@@ -154,10 +166,9 @@ def featurize(
     # where a ccomp's subtree starts; Source ends where an nsubj's subtree ends.
     starts_here: defaultdict[int, list[str]] = defaultdict(list)
     ends_here: defaultdict[int, list[str]] = defaultdict(list)
-    for k in scope:
-        sent = sents[k]
-        lo, hi = sent.start, sent.end
-        roots[k] = sent.root.i
+    left_edge, right_edge = dc.edges(doc)
+    for k, (lo, hi) in zip(scope, bounds, strict=True):
+        roots[k] = sents[k].root.i
         sent_start[lo] = True
         sent_end[hi - 1] = True
         sent_of[lo:hi] = [k] * (hi - lo)
@@ -165,68 +176,89 @@ def featurize(
             sent_cue[k] = "rulecue"
         else:
             sent_cue[k] = "lexcue" if any(is_cue_verb[lo:hi]) else "nocue"
-        for t in toks[lo:hi]:
-            i = t.i
+        for i in range(lo, hi):
             if head[i] != i:
                 children[head[i]].append(dep[i])
-            starts_here[t.left_edge.i].append(dep[i])
-            ends_here[t.right_edge.i].append(dep[i])
+            starts_here[left_edge[i]].append(dep[i])
+            ends_here[right_edge[i]].append(dep[i])
 
+    shapes: dict[str, str] = {}
     # ``select`` restricts the work to some tokens (their features still see the whole document).
     out: list[list[str]] = []
     for i in range(n) if select is None else select:
         h = head[i]
+        word, lem, p, d, r, e, k = lower[i], lemma[i], pos[i], dep[i], role[i], edge[i], sent_of[i]
+        shape = shapes.get(text[i])
+        if shape is None:
+            shape = shapes[text[i]] = _word_shape(text[i])
         f = [
-            f"w={lower[i]}",
-            f"l={lemma[i]}",
-            f"p={pos[i]}",
-            f"d={dep[i]}",
-            f"s={_word_shape(toks[i].text)}",
-            f"r={role[i]}",
-            f"t={toks[i].tag_}",
+            f"w={word}",
+            f"l={lem}",
+            f"p={p}",
+            f"d={d}",
+            f"s={shape}",
+            f"r={r}",
+            f"t={tag[i]}",
             f"hl={lemma[h]}",
             f"hp={pos[h]}",
-            f"dhl={dep[i]}|{lemma[h]}",
-            f"pd={pos[i]}|{dep[i]}",
-            f"re={edge[i]}",
-            f"rr={role[i]}|{edge[i]}",
+            f"dhl={d}|{lemma[h]}",
+            f"pd={p}|{d}",
+            f"re={e}",
+            f"rr={r}|{e}",
             f"q={in_quote[i]}",
-            f"sc={sent_cue[sent_of[i]]}",
+            f"sc={sent_cue[k]}",
             f"cp={_bucket(cue_p[i])}",
-            f"root={lemma[roots[sent_of[i]]]}",
+            f"root={lemma[roots[k]]}",
         ]
-        for off in (-2, -1, 1, 2):
-            k = i + off
-            if 0 <= k < n:
-                f.append(f"{off}w={lower[k]}")
-                f.append(f"{off}p={pos[k]}")
-                f.append(f"{off}r={role[k]}")
-                if off in (-1, 1):
-                    f.append(f"{off}d={dep[k]}")
-                    f.append(f"{off}rq={role[k]}|{in_quote[k]}")
-            else:
-                f.append(f"{off}w=<pad>")
-        f.extend(f"LE={d}" for d in starts_here[i][:3])
-        f.extend(f"RE={d}" for d in ends_here[i][:3])
+        if i >= 2:
+            f += (f"-2w={lower[i - 2]}", f"-2p={pos[i - 2]}", f"-2r={role[i - 2]}")
+        else:
+            f.append("-2w=<pad>")
+        if i >= 1:
+            j = i - 1
+            f += (f"-1w={lower[j]}", f"-1p={pos[j]}", f"-1r={role[j]}", f"-1d={dep[j]}", f"-1rq={role[j]}|{in_quote[j]}")
+        else:
+            f.append("-1w=<pad>")
         if i + 1 < n:
-            f.extend(f"+1LE={d}" for d in starts_here[i + 1][:2])
-        if i > 0:
-            f.extend(f"-1RE={d}" for d in ends_here[i - 1][:2])
+            j = i + 1
+            f += (f"1w={lower[j]}", f"1p={pos[j]}", f"1r={role[j]}", f"1d={dep[j]}", f"1rq={role[j]}|{in_quote[j]}")
+        else:
+            f.append("1w=<pad>")
+        if i + 2 < n:
+            f += (f"2w={lower[i + 2]}", f"2p={pos[i + 2]}", f"2r={role[i + 2]}")
+        else:
+            f.append("2w=<pad>")
+        # ``in`` first: indexing a defaultdict with a missing key would store an empty list. Loops,
+        # not comprehensions: most of these lists hold one label, and a comprehension is a call.
+        if i in starts_here:
+            for x in starts_here[i][:3]:
+                f.append("LE=" + x)
+        if i in ends_here:
+            for x in ends_here[i][:3]:
+                f.append("RE=" + x)
+        if i + 1 < n and i + 1 in starts_here:
+            for x in starts_here[i + 1][:2]:
+                f.append("+1LE=" + x)
+        if i > 0 and i - 1 in ends_here:
+            for x in ends_here[i - 1][:2]:
+                f.append("-1RE=" + x)
         if sent_start[i]:
             f.append("BOS")
         if sent_end[i]:
             f.append("EOS")
-        if toks[i].idx in para_starts:
+        if idx[i] in para_starts:
             f.append("BOP")
-        if toks[i].text in _QUOTE_CHARS:
+        if text[i] in _QUOTE_CHARS:
             f.append("qmark")
-        if pos[i] == "VERB" or is_cue_verb[i]:
-            f.extend(f"ch={c}" for c in set(children[i]))
-            if is_cue_verb[i]:
+        cue_verb = is_cue_verb[i]
+        if p == "VERB" or cue_verb:
+            kinds = set(children[i]) if i in children else set()
+            f += ["ch=" + c for c in kinds]
+            if cue_verb:
                 f.append("cueverb")
-                f.extend(f"cch={c}|{lemma[i]}" for c in set(children[i]) if c in ("ccomp", "nsubj", "dobj", "xcomp"))
+                f += [f"cch={c}|{lem}" for c in kinds if c in ("ccomp", "nsubj", "dobj", "xcomp")]
         # The way up the tree: dependencies to the nearest verb, and to the nearest reporting verb.
-        path = dep[i]
+        path = d
         j = i
         got_verb = False
         for _ in range(_MAX_UP):
@@ -658,13 +690,13 @@ class CRFExtractor:
         prior = self.cue_prior
         floor = max(MIN_REPORTING, 1e-9)
         wanted: set[int] = set()
-        toks = dc.tokens(doc)
+        lemmas, pos, text, punct = dc.lower_lemmas(doc), dc.pos(doc), dc.texts(doc), dc.puncts(doc)
         for k, sent in enumerate(sents):
-            for t in toks[sent.start : sent.end]:
-                if t.i in covered or (t.is_punct and t.text not in ":―—"):
+            for i in range(sent.start, sent.end):
+                if i in covered or (punct[i] and text[i] not in ":―—"):
                     continue
-                lemma = t.lemma_.lower()
-                if lemma == "according" or (t.pos_ == "VERB" and lemma in cues) or prior.get(f"{lemma}|{t.pos_}", 0.0) >= floor:
+                lemma, tag = lemmas[i], pos[i]
+                if lemma == "according" or (tag == "VERB" and lemma in cues) or prior.get(f"{lemma}|{tag}", 0.0) >= floor:
                     wanted.update(range(k - WINDOW_CONTEXT, k + WINDOW_CONTEXT + 1))
                     break
         out: list[tuple[int, int]] = []

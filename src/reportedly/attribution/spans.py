@@ -6,45 +6,46 @@ from collections.abc import Iterable
 
 from spacy.tokens import Doc, Token
 
+from reportedly.pipeline import doccache as dc
+
 _EDGE_DROP = {",", ";", ":", "—", "–", "-", "(", ")", "“", "”", '"', "'", "‘", "’", "and", "but"}
 _LEAD_DROP = {"that"}
 _FINAL = {".", "!", "?"}  # the sentence's full stop belongs to the sentence, not to what was said
 
 
 def _trim_run(doc: Doc, run: list[int], lead_that: bool) -> tuple[int, int] | None:
+    # The per-doc lists, not ``doc[i]``: that builds a Token on every read.
+    text, space, punct = dc.texts(doc), dc.spaces(doc), dc.puncts(doc)
+    lower, dep = dc.lowers(doc), dc.deps(doc)
     lo, hi = 0, len(run)
     while lo < hi and (
-        doc[run[lo]].is_space
-        or doc[run[lo]].text in _EDGE_DROP
-        or (lead_that and doc[run[lo]].lower_ in _LEAD_DROP and doc[run[lo]].dep_ == "mark")
+        space[run[lo]] or text[run[lo]] in _EDGE_DROP or (lead_that and lower[run[lo]] in _LEAD_DROP and dep[run[lo]] == "mark")
     ):
         lo += 1
     while hi > lo and (
-        doc[run[hi - 1]].is_space
-        or doc[run[hi - 1]].text in _EDGE_DROP
-        or (doc[run[hi - 1]].text in _FINAL and doc[run[hi - 1]].is_sent_end)
+        space[run[hi - 1]] or text[run[hi - 1]] in _EDGE_DROP or (text[run[hi - 1]] in _FINAL and doc[run[hi - 1]].is_sent_end)
     ):
         hi -= 1
     if lo >= hi:
         return None
     # Keep a quotation closed: 'was “true.”' keeps its full stop and closing mark.
-    kept = [doc[i].text for i in run[lo:hi]]
+    kept = [text[i] for i in run[lo:hi]]
     opened = sum(t.count("“") for t in kept) - sum(t.count("”") for t in kept)
     straight = sum(t.count('"') for t in kept) % 2
-    last = doc[run[hi - 1]]
+    last = run[hi - 1]
     if opened > 0 or straight:
         # The closing mark (and the full stop inside it) may hang on the main verb, outside the run.
         closer = "”" if opened > 0 else '"'
-        for k in range(last.i + 1, min(last.i + 4, len(doc))):
-            if not doc[k].is_punct:
+        for k in range(last + 1, min(last + 4, len(doc))):
+            if not punct[k]:
                 break
-            if closer in doc[k].text:
-                last = doc[k]
+            if closer in text[k]:
+                last = k
                 break
-    first = doc[run[lo]]
-    if all(doc[i].is_punct or doc[i].is_space for i in run[lo:hi]):
+    if all(punct[i] or space[i] for i in run[lo:hi]):
         return None
-    return first.idx, last.idx + len(last.text)
+    starts = dc.token_starts(doc)
+    return starts[run[lo]], starts[last] + len(text[last])
 
 
 def token_ranges(doc: Doc, indices: Iterable[int], *, lead_that: bool = False) -> list[tuple[int, int]]:
@@ -70,10 +71,27 @@ def token_ranges(doc: Doc, indices: Iterable[int], *, lead_that: bool = False) -
 
 def subtree_minus(tok: Token, exclude: Iterable[Token] = ()) -> set[int]:
     """Token indices of ``tok``'s subtree without the subtrees of ``exclude``."""
-    keep = {t.i for t in tok.subtree}
+    keep = _subtree(tok.doc, tok.i)
     for ex in exclude:
-        keep -= {t.i for t in ex.subtree}
+        keep -= _subtree(ex.doc, ex.i)
     return keep
+
+
+def _subtree(doc: Doc, root: int) -> set[int]:
+    """``{t.i for t in doc[root].subtree}`` from the per-doc heads, without a Token per word.
+
+    Like ``Token.lefts`` and ``Token.rights``, a token's children are sought between its edges."""
+    head = dc.heads(doc)
+    left, right = dc.edges(doc)
+    out = {root}
+    todo = [root]
+    while todo:
+        j = todo.pop()
+        for k in range(left[j], right[j] + 1):
+            if head[k] == j and k != j:
+                out.add(k)
+                todo.append(k)
+    return out
 
 
 def strip_range(text: str, s: int, e: int) -> tuple[int, int]:

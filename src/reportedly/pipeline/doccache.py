@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import TypeVar, cast
 
 import numpy as np
-from spacy.attrs import HEAD, IS_SPACE, POS
+from spacy.attrs import HEAD, IS_PUNCT, IS_SPACE, LEMMA, ORTH, POS, TAG
+from spacy.parts_of_speech import NAMES as POS_NAMES
 from spacy.symbols import VERB
 from spacy.tokens import Doc, Span, Token
 
@@ -125,6 +126,102 @@ def verbs(doc: Doc) -> list[int]:
 def non_space(doc: Doc) -> list[int]:
     """The tokens that are not whitespace, ascending."""
     return memo(doc, "non_space", lambda d: np.flatnonzero(d.to_array(IS_SPACE) == 0).tolist())
+
+
+def _column(doc: Doc, attr: int) -> list[int]:
+    return cast(list[int], doc.to_array([attr]).ravel().tolist()) if len(doc) else []
+
+
+def _strings(doc: Doc, attr: int, convert: Callable[[str], str] = str) -> list[str]:
+    """An attribute's string for every token, read as one array: ``Token.lemma_`` and the like
+    make a Token per word, and a document repeats few distinct values, looked up once each."""
+    ids = _column(doc, attr)
+    strings = doc.vocab.strings
+    names = {h: convert(strings[h]) for h in set(ids)}
+    return list(map(names.__getitem__, ids))
+
+
+def texts(doc: Doc) -> list[str]:
+    """Each token's text (``Token.text``)."""
+    return memo(doc, "texts", lambda d: _strings(d, ORTH))
+
+
+def lower_lemmas(doc: Doc) -> list[str]:
+    """Each token's lemma in lower case, the form in which the lexicons and models compare lemmas."""
+    return memo(doc, "lower_lemmas", lambda d: _strings(d, LEMMA, str.lower))
+
+
+def pos(doc: Doc) -> list[str]:
+    """Each token's coarse part of speech (``Token.pos_``)."""
+    # POS is an enum, not a string of the StringStore: spaCy names it from this table.
+    return memo(doc, "pos", lambda d: list(map(POS_NAMES.__getitem__, _column(d, POS))))
+
+
+def tags(doc: Doc) -> list[str]:
+    """Each token's fine-grained tag (``Token.tag_``)."""
+    return memo(doc, "tags", lambda d: _strings(d, TAG))
+
+
+def puncts(doc: Doc) -> list[bool]:
+    """Whether each token is punctuation (``Token.is_punct``)."""
+    return memo(doc, "puncts", lambda d: list(map(bool, _column(d, IS_PUNCT))))
+
+
+def spaces(doc: Doc) -> list[bool]:
+    """Whether each token is whitespace (``Token.is_space``)."""
+    return memo(doc, "spaces", lambda d: list(map(bool, _column(d, IS_SPACE))))
+
+
+def edges(doc: Doc) -> tuple[list[int], list[int]]:
+    """Each token's ``left_edge`` and ``right_edge`` index, without a Token per read.
+
+    Computed from the heads the way spaCy sets them (``set_children_from_heads`` in
+    ``tokens/doc.pyx``, run over the whole Doc by the parser, ``Doc.from_array`` and the
+    retokenizer): passes forwards then backwards, repeated while a head lies outside its sentence.
+    For a non-projective parse that can stop short of the true extent of the subtree, so the
+    edges must be spaCy's, not recomputed from the subtree.
+    """
+    return memo(doc, "edges", _spacy_edges)
+
+
+def _spacy_edges(doc: Doc) -> tuple[list[int], list[int]]:
+    head = heads(doc)
+    n = len(head)
+    left = list(range(n))
+    right = list(range(n))
+    loop_count = 0
+    while True:
+        for i, h in enumerate(head):
+            if left[i] < left[h]:
+                left[h] = left[i]
+            if right[i] > right[h]:
+                right[h] = right[i]
+        for i in range(n - 1, -1, -1):
+            h = head[i]
+            if right[i] > right[h]:
+                right[h] = right[i]
+            if left[i] < left[h]:
+                left[h] = left[i]
+        if _heads_within_sents(head, left) or loop_count > 10:
+            return left, right
+        loop_count += 1
+
+
+def _heads_within_sents(head: list[int], left: list[int]) -> bool:
+    """spaCy's test for stopping (``_set_lr_kids_and_edges``): a sentence starts at each root's left
+    edge, and the last token closes the last one; the heads of a sentence's tokens lie in it or on
+    the token that starts the next (spaCy's bounds, kept as they are)."""
+    end = len(head)
+    starts = {left[i] for i, h in enumerate(head) if h == i}
+    bounds = sorted(b for b in starts if 0 < b < end - 1)
+    bounds.append(end - 1)
+    lo = 0
+    for hi in bounds:
+        span = head[lo:hi]
+        if span and (min(span) < lo or max(span) > hi):
+            return False
+        lo = hi
+    return True
 
 
 def release(doc: Doc) -> None:
