@@ -114,16 +114,29 @@ class _Arrays:
     lower: list[str]
     dep: list[str]
     head: list[int]
+    left: list[int]  # each token's left_edge (spaCy's, ``dc.edges``)
+    right: list[int]
     sent_start: set[int]
     sent_end: set[int]
     views: dict[tuple[int, bool], _TokenView]  # filled as tokens are looked at (windows overlap)
+    # Each edge model's score of a token's span-free features, by (model, token, side): the windows
+    # of neighbouring attributions overlap, so the same token is scored many times.
+    partials: dict[tuple[int, int, bool], float]
 
 
 def _arrays(doc: Doc) -> _Arrays:
     def build(d: Doc) -> _Arrays:
         sents = dc.sents(d)
         return _Arrays(
-            dc.tokens(d), dc.lowers(d), dc.deps(d), dc.heads(d), set(dc.sent_starts(d)), {s.end - 1 for s in sents}, {}
+            dc.tokens(d),
+            dc.lowers(d),
+            dc.deps(d),
+            dc.heads(d),
+            *dc.edges(d),
+            set(dc.sent_starts(d)),
+            {s.end - 1 for s in sents},
+            {},
+            {},
         )
 
     return dc.memo(doc, "edge_arrays", build)
@@ -131,12 +144,13 @@ def _arrays(doc: Doc) -> _Arrays:
 
 def _top(a: _Arrays, i: int, left: bool) -> int:
     """The highest ancestor whose subtree starts (``left``) or ends at token ``i``."""
+    edge = a.left if left else a.right
     k, steps = i, 0
     while a.head[k] != k and steps < len(a.head):
-        up = a.toks[a.head[k]]
-        if (up.left_edge.i if left else up.right_edge.i) != i:
+        up = a.head[k]
+        if edge[up] != i:
             break
-        k, steps = up.i, steps + 1
+        k, steps = up, steps + 1
     return k
 
 
@@ -368,9 +382,13 @@ class EdgeModel:
         a = _arrays(doc)
         lo, hi = (min(cue), max(cue)) if cue else (0, 0)
         scores = {}
+        key = id(model)
         for i in cands:
             view = _view(a, i, left)
-            scores[i] = model.partial(view.names) + model.span_score(view, i, original, cue, lo, hi, quoted)
+            partial = a.partials.get((key, i, left))
+            if partial is None:
+                partial = a.partials[(key, i, left)] = model.partial(view.names)
+            scores[i] = partial + model.span_score(view, i, original, cue, lo, hi, quoted)
         best = max(cands, key=lambda i: (scores[i], i == original))
         return best if scores[best] > scores[original] + margin else original
 

@@ -138,10 +138,15 @@ def find_entities(doc: Doc) -> DocEntities:
 
     # Outlets the NER missed ("Politico said"): match the outlet list on proper-noun runs.
     covered = {i for m in raw for i in range(m.start, m.end)}
-    for tok in dc.tokens(doc):
-        if tok.i in covered or tok.pos_ != "PROPN":
+    toks = dc.tokens(doc)
+    # Parts of speech as a per-document list: ``Token.pos_`` decodes a string on every read.
+    pos_of = dc.pos(doc)
+    propn = [i for i, p in enumerate(pos_of) if p == "PROPN"]
+    for i in propn:
+        tok = toks[i]
+        if i in covered:
             continue
-        if lexicons.canonical_outlet(tok.text) and (tok.i + 1 >= len(doc) or doc[tok.i + 1].pos_ != "PROPN"):
+        if lexicons.canonical_outlet(tok.text) and (i + 1 >= len(doc) or pos_of[i + 1] != "PROPN"):
             raw.append(Mention(tok.i, tok.i + 1, tok.idx, tok.idx + len(tok), tok.text, EntityKind.outlet))
             covered.add(tok.i)
 
@@ -150,9 +155,13 @@ def find_entities(doc: Doc) -> DocEntities:
     for m in raw:
         if m.kind != EntityKind.person and m.text.lower() in person_forms:
             m.kind = EntityKind.person
-    for tok in dc.tokens(doc):
+    lowers = dc.lowers(doc)
+    for i, p in enumerate(pos_of):
         # the tagger calls a capitalised "Sessions" a plural noun now and then
-        if tok.i not in covered and (tok.pos_ == "PROPN" or (tok.pos_ == "NOUN" and tok.is_title)) and tok.lower_ in last_names:
+        if p not in ("PROPN", "NOUN") or lowers[i] not in last_names or i in covered:
+            continue
+        tok = toks[i]
+        if p == "PROPN" or tok.is_title:
             raw.append(Mention(tok.i, tok.i + 1, tok.idx, tok.idx + len(tok), tok.text, EntityKind.person))
     raw.sort(key=lambda m: m.start)
 
@@ -193,9 +202,10 @@ def find_entities(doc: Doc) -> DocEntities:
     # Role mentions ("the president", "his attorney general") of a person whose title we saw.
     titled = {t: e for e in entities if e.kind == EntityKind.person for t in e.titles}
     if titled:
-        for tok in dc.tokens(doc):
-            if tok.i in by_token or tok.pos_ != "NOUN":
+        for i, p in enumerate(pos_of):
+            if p != "NOUN" or i in by_token:
                 continue
+            tok = toks[i]
             for n in range(lex.role_max_len, 0, -1):
                 s = tok.i - n + 1
                 if s < 0:
