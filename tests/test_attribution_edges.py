@@ -48,6 +48,22 @@ def test_refine_moves_an_edge_only_past_the_margin() -> None:
     assert refined(_model({"w=that": 2.0}, {"w=repairs": 2.0}, role="source")) == "the bridge will close"
 
 
+def test_refine_never_reuses_the_scores_of_another_model() -> None:
+    # The scores cached on a Doc belong to one model: a model made after another one was freed can
+    # get the same id(), and must not read the freed model's scores.
+    text = "The mayor said that the bridge will close next week for repairs."
+    doc = load_nlp()(text)
+    content = (text.index("the bridge"), text.index(" next week"))
+    cue = (text.index("said"), text.index("said") + 4)
+    for _ in range(50):
+        moved = Candidate(kind=AttributionKind.indirect, cue=cue, content=[content], rule="test")
+        _model({"w=that": 2.0}, {"w=repairs": 2.0}).refine(doc, [moved])
+        kept = Candidate(kind=AttributionKind.indirect, cue=cue, content=[content], rule="test")
+        _model({}, {}).refine(doc, [kept])
+        assert [text[s:e] for s, e in moved.content] == ["that the bridge will close next week for repairs"]
+        assert [text[s:e] for s, e in kept.content] == ["the bridge will close"]
+
+
 def test_refine_moves_source_and_cue_edges() -> None:
     text = "The mayor of the town said on Monday that the bridge will close."
     doc = load_nlp()(text)

@@ -119,9 +119,10 @@ class _Arrays:
     sent_start: set[int]
     sent_end: set[int]
     views: dict[tuple[int, bool], _TokenView]  # filled as tokens are looked at (windows overlap)
-    # Each edge model's score of a token's span-free features, by (model, token, side): the windows
-    # of neighbouring attributions overlap, so the same token is scored many times.
-    partials: dict[tuple[int, int, bool], float]
+    # Each edge model's score of a token's span-free features, by token and side: the windows of
+    # neighbouring attributions overlap, so the same token is scored many times. Keyed by the
+    # model's id, with the model held so that the id cannot be reused while the cache lives.
+    partials: dict[int, tuple[_Logistic, dict[tuple[int, bool], float]]]
 
 
 def _arrays(doc: Doc) -> _Arrays:
@@ -382,12 +383,15 @@ class EdgeModel:
         a = _arrays(doc)
         lo, hi = (min(cue), max(cue)) if cue else (0, 0)
         scores = {}
-        key = id(model)
+        entry = a.partials.get(id(model))
+        if entry is None or entry[0] is not model:
+            entry = a.partials[id(model)] = (model, {})
+        known = entry[1]
         for i in cands:
             view = _view(a, i, left)
-            partial = a.partials.get((key, i, left))
+            partial = known.get((i, left))
             if partial is None:
-                partial = a.partials[(key, i, left)] = model.partial(view.names)
+                partial = known[(i, left)] = model.partial(view.names)
             scores[i] = partial + model.span_score(view, i, original, cue, lo, hi, quoted)
         best = max(cands, key=lambda i: (scores[i], i == original))
         return best if scores[best] > scores[original] + margin else original
