@@ -167,8 +167,9 @@ def featurize(
     starts_here: defaultdict[int, list[str]] = defaultdict(list)
     ends_here: defaultdict[int, list[str]] = defaultdict(list)
     left_edge, right_edge = dc.edges(doc)
+    sent_roots = dc.sent_roots(doc)
     for k, (lo, hi) in zip(scope, bounds, strict=True):
-        roots[k] = sents[k].root.i
+        roots[k] = sent_roots[k]
         sent_start[lo] = True
         sent_end[hi - 1] = True
         sent_of[lo:hi] = [k] * (hi - lo)
@@ -695,8 +696,8 @@ class CRFExtractor:
             for i in range(sent.start, sent.end):
                 if i in covered or (punct[i] and text[i] not in ":―—"):
                     continue
-                lemma, tag = lemmas[i], pos[i]
-                if lemma == "according" or (tag == "VERB" and lemma in cues) or prior.get(f"{lemma}|{tag}", 0.0) >= floor:
+                lemma, part = lemmas[i], pos[i]
+                if lemma == "according" or (part == "VERB" and lemma in cues) or prior.get(f"{lemma}|{part}", 0.0) >= floor:
                     wanted.update(range(k - WINDOW_CONTEXT, k + WINDOW_CONTEXT + 1))
                     break
         out: list[tuple[int, int]] = []

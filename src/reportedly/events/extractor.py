@@ -97,11 +97,11 @@ def _tense(p: dc.Parse, verb: int) -> str:
 
 
 def _phrase_span(p: dc.Parse, i: int) -> tuple[int, int]:
-    tok = p.tokens[i]
-    left, right = tok.left_edge.i, tok.right_edge.i
+    lefts, rights = dc.edges(p.tokens[i].doc)
+    left, right = lefts[i], rights[i]
     for c in p.children(i):
         if c > i and p.dep[c] in ("relcl", "acl", "punct"):
-            edge = p.tokens[c].left_edge.i
+            edge = lefts[c]
             right = edge - 1 if edge > i else i
             break
     return p.start[left], p.end(right)

@@ -14,7 +14,6 @@ from typing import TypeVar, cast
 import numpy as np
 from spacy.attrs import HEAD, IS_PUNCT, IS_SPACE, LEMMA, ORTH, POS, TAG
 from spacy.parts_of_speech import NAMES as POS_NAMES
-from spacy.symbols import VERB
 from spacy.tokens import Doc, Span, Token
 
 _PREFIX = "reportedly."
@@ -119,13 +118,12 @@ def parse(doc: Doc) -> Parse:
 
 def verbs(doc: Doc) -> list[int]:
     """The tokens whose part of speech is VERB, ascending."""
-    # From the array, not ``pos_``: that decodes a new string for every token.
-    return memo(doc, "verbs", lambda d: np.flatnonzero(d.to_array(POS) == VERB).tolist())
+    return memo(doc, "verbs", lambda d: [i for i, p in enumerate(pos(d)) if p == "VERB"])
 
 
 def non_space(doc: Doc) -> list[int]:
     """The tokens that are not whitespace, ascending."""
-    return memo(doc, "non_space", lambda d: np.flatnonzero(d.to_array(IS_SPACE) == 0).tolist())
+    return memo(doc, "non_space", lambda d: [i for i, s in enumerate(spaces(d)) if not s])
 
 
 def _column(doc: Doc, attr: int) -> list[int]:

@@ -141,13 +141,12 @@ def _evidence(
 def _voiced_mask(doc: Doc, attributed_ranges: list[tuple[int, int]]) -> list[bool]:
     """Per token: the writer's own words (not a space, not inside any attributed range). Computed
     once per document: testing every range for every word made this quadratic in long articles."""
-    toks = dc.tokens(doc)
     starts = dc.token_starts(doc)
-    inside = [False] * len(toks)
+    inside = [False] * len(starts)
     for s, e in attributed_ranges:
         for i in range(bisect.bisect_left(starts, s), bisect.bisect_left(starts, e)):
             inside[i] = True
-    return [not (inside[i] or t.is_space) for i, t in enumerate(toks)]
+    return [not (inside[i] or space) for i, space in enumerate(dc.spaces(doc))]
 
 
 @lru_cache(maxsize=1)
