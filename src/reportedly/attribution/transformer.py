@@ -108,9 +108,11 @@ def windows(doc: Doc, rules: Sequence[int], tokenizer: Tokenizer, deps: dict[str
             chunks.append((a, a + room))
             a += room
         chunks.append((a, b))
-    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    # BERT's markers ([CLS], [SEP]), else RoBERTa's and MPNet's (<s>, </s>).
+    cls = next((i for i in map(tokenizer.token_to_id, ("[CLS]", "<s>")) if i is not None), None)
+    sep = next((i for i in map(tokenizer.token_to_id, ("[SEP]", "</s>")) if i is not None), None)
     if cls is None or sep is None:
-        raise ModelNotFoundError("the all-MiniLM-L6-v2 tokenizer has no [CLS]/[SEP]")
+        raise ModelNotFoundError("the tagger's tokenizer has neither [CLS]/[SEP] nor <s>/</s>")
     dep_id = [deps.get(t.dep_, 0) for t in toks]
     out = []
     for a, b in chunks:
