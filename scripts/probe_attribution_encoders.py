@@ -99,6 +99,7 @@ def run(
     parsed_docs: dict[str, Doc],
     deps: dict[str, int],
     epochs: int,
+    seed: int,
 ) -> dict[str, float]:
     started = time.perf_counter()
     rules = {d.text: rule_tags(parsed_docs[d.text], extract(parsed_docs[d.text], paras(d.text))) for d in [*train, *dev]}
@@ -109,7 +110,7 @@ def run(
     encoded = time.perf_counter() - started
     x = torch.cat([features(parsed_docs[d.text], states[d.text], rules[d.text], deps) for d in train])
     y = torch.cat([torch.tensor([LABEL_ID[t] for t in bio_labels(parsed_docs[d.text], d.attributions)]) for d in train])
-    torch.manual_seed(13)
+    torch.manual_seed(seed)
     head = nn.Sequential(nn.Linear(x.shape[1], 256), nn.GELU(), nn.Dropout(0.1), nn.Linear(256, len(LABELS)))
     opt = torch.optim.AdamW(head.parameters(), lr=1e-3, weight_decay=0.01)
     for _ in range(epochs):
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--train", type=int, default=200, help="PolNeAR train articles for the probe's head (default 200)")
     ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=13, help="the head's initialisation and shuffle (default 13)")
     ap.add_argument("--depth", type=float, default=1.0, help="read the states this far up the layers (default 1: the top)")
     ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "polnear")
     ap.add_argument("--json", type=Path, default=None, help="also write the scores as JSON here")
@@ -156,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     deps = json.loads((REPO / "src/reportedly/models" / META).read_text(encoding="utf-8"))["deps"]
     results = {}
     for name, (tok, encode, pad_id) in encoders(args.depth).items():
-        results[name] = run(name, tok, encode, pad_id, train, dev, parsed_docs, deps, args.epochs)
+        results[name] = run(name, tok, encode, pad_id, train, dev, parsed_docs, deps, args.epochs, args.seed)
     if args.json is not None:
-        record = {"train_articles": len(texts), "epochs": args.epochs, "depth": args.depth, **results}
+        record = {"train_articles": len(texts), "epochs": args.epochs, "depth": args.depth, "seed": args.seed, **results}
         args.json.write_text(json.dumps(record, indent=2) + "\n")
     return 0
 
