@@ -149,7 +149,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "polnear")
     ap.add_argument("--json", type=Path, default=None, help="also write the scores as JSON here")
     args = ap.parse_args(argv)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     train_all, dev = load_split("train"), load_split("dev")
     texts = sorted({d.text for d in train_all})[: args.train]
     keep = set(texts)

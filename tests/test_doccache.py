@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import spacy
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
@@ -39,8 +40,16 @@ def test_edges_and_subtrees_match_spacy() -> None:
 
 
 def test_token_lists_match_token_attributes() -> None:
-    doc = Doc(Vocab(), words=["Trump", "SAID", "“", "no", "”", "."], pos=["PROPN", "VERB", "PUNCT", "INTJ", "PUNCT", "PUNCT"])
+    doc = Doc(
+        spacy.blank("en").vocab,  # English lexical attributes: lower case is read from the vocab
+        words=["Trump", "SAID", "“", "no", "”", "."],
+        pos=["PROPN", "VERB", "PUNCT", "INTJ", "PUNCT", "PUNCT"],
+        heads=[1, 1, 3, 1, 3, 1],
+        deps=["nsubj", "ROOT", "punct", "ccomp", "punct", "punct"],
+    )
     assert dc.texts(doc) == [t.text for t in doc]
+    assert dc.lowers(doc) == [t.lower_ for t in doc] == ["trump", "said", "“", "no", "”", "."]
+    assert dc.deps(doc) == [t.dep_ for t in doc]
     assert dc.pos(doc) == [t.pos_ for t in doc]
     assert dc.tags(doc) == [t.tag_ for t in doc]
     assert dc.lower_lemmas(doc) == [t.lemma_.lower() for t in doc]

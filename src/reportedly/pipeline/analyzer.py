@@ -54,8 +54,8 @@ def settle_heap() -> None:
 
     The spaCy pipeline, the models and the lexicons are about 230,000 container objects that live
     as long as the process. Every full collection walks all of them, and the analysers allocate
-    enough to set off two or three full collections per hundred articles: on PolNeAR dev that cost
-    0.7 to 1.3 s of a 2.5 to 3.8 s analysis (bench notes in ``docs/accuracy.md``). Frozen objects
+    enough to set off two to five full collections per pass over PolNeAR dev's 84 articles: 0.5 to
+    0.66 s per pass, up to 1.3 s on a process's first (``docs/accuracy.md``, "Throughput"). Frozen objects
     are still freed by reference counting; only cyclic garbage among them is never collected, a
     bounded amount, at most what was alive at the freeze.
     """

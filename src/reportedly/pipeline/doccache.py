@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar, cast
 
 import numpy as np
-from spacy.attrs import HEAD, IS_PUNCT, IS_SPACE, LEMMA, ORTH, POS, TAG
+from spacy.attrs import DEP, HEAD, IS_PUNCT, IS_SPACE, LEMMA, LOWER, ORTH, POS, TAG
 from spacy.parts_of_speech import NAMES as POS_NAMES
 from spacy.tokens import Doc, Span, Token
 
@@ -59,7 +59,7 @@ def prime_text(doc: Doc, text: str) -> None:
 
 
 def lowers(doc: Doc) -> list[str]:
-    return memo(doc, "lower", lambda d: [t.lower_ for t in tokens(d)])
+    return memo(doc, "lower", lambda d: _strings(d, LOWER))
 
 
 def heads(doc: Doc) -> list[int]:
@@ -70,7 +70,7 @@ def heads(doc: Doc) -> list[int]:
 
 def deps(doc: Doc) -> list[str]:
     """Each token's dependency label."""
-    return memo(doc, "deps", lambda d: [t.dep_ for t in tokens(d)])
+    return memo(doc, "deps", lambda d: _strings(d, DEP))
 
 
 def sent_roots(doc: Doc) -> list[int]:
