@@ -13,7 +13,11 @@ OUTDIR/NAME`` of the training script turns them into the shipped artefact and sc
 
 The epoch is kept by a proxy measured here on the dev windows: exact F1 of the BIO runs per role
 (source, cue, content; before ``learned.link`` groups them), averaged. Deterministic for a given
-device: a fixed seed, a seeded shuffle, deterministic algorithms.
+device and thread count: a fixed seed, a seeded shuffle, deterministic algorithms, and a fixed number
+of CPU threads (``--threads``, 2 unless told). The thread count is part of the recipe: torch's CPU
+kernels split their sums by thread, so the same seed gives other weights on 1 or 3 threads than on
+2 (CI once ran a fit on 3 threads, the default being the CPUs the process may use, and its weights
+differed from the next run's).
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+# Intel's conditions for run-to-run identical MKL results (torch's CPU BLAS): a conditional-numerical-
+# reproducibility branch (STRICT: gemm the same on any thread count) and no thread counts chosen at run time.
+os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
+os.environ.setdefault("MKL_DYNAMIC", "FALSE")
+os.environ.setdefault("OMP_DYNAMIC", "FALSE")
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -52,6 +61,7 @@ except ImportError:
     from reportedly.attribution.tagger_network import LABELS, TaggerNetwork, base_network, runs, trained_state, viterbi
 
 SEED = 13
+THREADS = 2
 WD = 0.01
 PART_BYTES = 15 * 2**20
 WORD_ROWS = "embeddings.word_embeddings.rows"
@@ -268,6 +278,7 @@ def run_meta(
             "epochs_run": args.epochs,
             "epoch_kept": kept,
             "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
+            "cpu_threads": args.threads,
         },
         "train_windows": len(data["train"]["lengths"]),
         "history": history,
@@ -287,12 +298,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument(
+        "--threads", type=int, default=THREADS, help="CPU threads; part of the recipe (other counts give other weights)"
+    )
     ap.add_argument("--keep", type=int, default=2, help="keep the weights of this many best runs of a sweep")
     ap.add_argument(
         "--again", action="store_true", help="fit the best run once more and report whether the weights are identical"
     )
     ap.add_argument("--budget", type=float, default=float("inf"), help="seconds: start no run that would likely end after it")
     args = ap.parse_args(argv)
+    if args.threads < 1:
+        ap.error("--threads must be at least 1")
+    torch.set_num_threads(args.threads)
     started = time.perf_counter()
     if args.device == "cuda":
         print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}", flush=True)

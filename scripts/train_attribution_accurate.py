@@ -46,7 +46,7 @@ from reportedly.voice.transformer import base_dir
 
 MODELS = Path(__file__).resolve().parents[1] / "src/reportedly/models"
 SEED = 13
-THREADS = 2
+THREADS = fitter.THREADS  # one thread count for in-process and script fits: it is part of the recipe
 FIRST_TRAINED = 0
 LR = 5e-5
 HEAD_LR = 1e-3

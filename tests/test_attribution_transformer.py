@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -173,14 +174,20 @@ def test_fit_script_trains_without_spacy_reproducibly_and_its_weights_import(tmp
         blocker = tmp_path / "bare.py"
         blocker.write_text(BLOCK_SPACY, encoding="utf-8")
         digests = []
-        for run in ("a", "b"):
+        # The second run sees three CPUs' worth of default threads (as a CI machine once did): the
+        # script's own fixed thread count must make that irrelevant.
+        for run, threads_env in (("a", None), ("b", "3")):
             cmd = [sys.executable, str(blocker), str(REPO_ROOT / "scripts" / "fit_attribution_tagger.py")]
             cmd += ["--data", str(tmp_path / "exp" / "windows.pt"), "--base", str(tmp_path / "exp" / "base.safetensors")]
             cmd += ["--out", str(tmp_path / run), "--name", "t", "--epochs", "1", "--batch", "4", "--device", "cpu"]
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+            env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+            if threads_env:
+                env["OMP_NUM_THREADS"] = threads_env
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
             assert proc.returncode == 0, proc.stderr[-2000:]
             fitted = json.loads((tmp_path / run / "t.json").read_text(encoding="utf-8"))
             assert fitted["recipe"]["first_trained_layer"] == 0 and len(fitted["history"]) == 1
+            assert fitted["recipe"]["cpu_threads"] == 2
             digests.append(fitted["sha256"])
             parts = sorted((tmp_path / run).glob("t.*.safetensors"))
             assert parts and all(p.stat().st_size < 16 * 2**20 for p in parts)  # what a GPU machine can return
