@@ -119,6 +119,10 @@ def test_a_tagger_trains_on_an_mpnet_base_from_cached_frozen_layers(tmp_path: Pa
         state, history, kept = fitter.fit(
             data, base, epochs=2, lr=1e-3, head_lr=1e-2, batch_size=3, lower_cached=True, log=lambda s: None
         )
+        # bf16 autocast (the GPU recipe's option) trains too, and its steps are not fp32's.
+        half, _, _ = fitter.fit(
+            data, base, epochs=2, lr=1e-3, head_lr=1e-2, batch_size=3, lower_cached=True, bf16=True, log=lambda s: None
+        )
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
@@ -127,6 +131,8 @@ def test_a_tagger_trains_on_an_mpnet_base_from_cached_frozen_layers(tmp_path: Pa
     assert not any(k.startswith(("encoder.layer.0.", "encoder.layer.1.", "embeddings.")) for k in state)
     name = "encoder.layer.2.output.dense.weight"
     assert not torch.equal(state[name], trained_state(base_network(6, 2, base, "mpnet"))[name])
+    assert set(half) == set(state) and not torch.equal(half[name], state[name])
+    assert torch.allclose(half[name].float(), state[name].float(), atol=0.05)
 
     # The cached states are the frozen layers' own, to fp16 precision.
     net = base_network(6, 2, base, "mpnet")
