@@ -9,30 +9,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import MPNetConfig as HFConfig
-from transformers import MPNetModel
 
+from conftest import tiny_mpnet
 from reportedly.attribution import mpnet
 from reportedly.errors import ModelNotFoundError
 
 
 def test_forward_matches_transformers_mpnet() -> None:
-    torch.manual_seed(3)
     ours_config = mpnet.MPNetConfig(vocab_size=120, hidden=32, layers=2, heads=4, intermediate=64, max_positions=80)
-    reference = MPNetModel(
-        HFConfig(
-            vocab_size=120,
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            intermediate_size=64,
-            max_position_embeddings=80,
-            relative_attention_num_buckets=32,
-            layer_norm_eps=1e-5,
-            pad_token_id=1,
-        ),
-        add_pooling_layer=False,
-    ).eval()
+    reference = tiny_mpnet(layers=2, seed=3)
     ours = mpnet.base_encoder(reference.state_dict(), ours_config)
     # Lengths past 8 tokens use the log-spaced buckets; the shorter row is padded with id 1.
     ids = torch.randint(3, 120, (2, 60))

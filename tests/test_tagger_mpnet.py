@@ -10,29 +10,16 @@ from typing import Any
 
 import pytest
 import torch
-from transformers import MPNetConfig as HFConfig
-from transformers import MPNetModel
 
+from conftest import tiny_mpnet
 from reportedly.attribution import mpnet
 from reportedly.attribution.tagger_network import LABELS, TaggerNetwork, Window, base_network, pad, trained_state
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _reference(seed: int = 5) -> MPNetModel:
-    torch.manual_seed(seed)
-    config = HFConfig(
-        vocab_size=120,
-        hidden_size=32,
-        num_hidden_layers=3,
-        num_attention_heads=4,
-        intermediate_size=64,
-        max_position_embeddings=80,
-        relative_attention_num_buckets=32,
-        layer_norm_eps=1e-5,
-        pad_token_id=1,
-    )
-    return MPNetModel(config, add_pooling_layer=False).eval()
+def _reference(seed: int = 5) -> Any:
+    return tiny_mpnet(layers=3, seed=seed)
 
 
 def _fitter() -> Any:
