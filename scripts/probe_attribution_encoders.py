@@ -35,9 +35,9 @@ from reportedly.attribution import mpnet
 from reportedly.attribution.extractor import extract
 from reportedly.attribution.learned import bio_labels
 from reportedly.attribution.tagger_network import LABEL_ID, LABELS, Window, viterbi
-from reportedly.attribution.transformer import META, rule_tags, windows
+from reportedly.attribution.transformer import META, rule_tags, tagger_tokenizer, windows
 from reportedly.evaluation.polnear import GoldDoc, load_split
-from reportedly.voice.transformer import load_base, load_tokenizer
+from reportedly.voice.transformer import load_base
 
 REPO = Path(__file__).resolve().parents[1]
 Encode = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -46,15 +46,14 @@ Encode = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 def encoders(depth: float) -> dict[str, tuple[Tokenizer, Encode, int]]:
     """Each encoder's tokenizer, its states ``depth`` of the way up its layers, and its padding id."""
     minilm = load_base().eval()
-    mini_tok = load_tokenizer()
-    mini_tok.no_truncation()
     big = mpnet.load_mpnet_base()
-    big_tok = Tokenizer.from_str(mpnet.read_base_file("tokenizer.json").decode("utf-8"))
-    big_tok.no_truncation()
-    big_tok.no_padding()
     return {
-        "MiniLM-L6": (mini_tok, lambda ids, mask: minilm.hidden(ids, mask, upto=round(6 * depth)), 0),
-        "MPNet-base": (big_tok, lambda ids, mask: big(ids, mask, upto=round(12 * depth)), mpnet.MPNetConfig().pad_id),
+        "MiniLM-L6": (tagger_tokenizer(), lambda ids, mask: minilm.hidden(ids, mask, upto=round(6 * depth)), 0),
+        "MPNet-base": (
+            tagger_tokenizer("mpnet"),
+            lambda ids, mask: big(ids, mask, upto=round(12 * depth)),
+            big.config.pad_id,
+        ),
     }
 
 

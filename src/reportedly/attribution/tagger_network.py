@@ -74,10 +74,7 @@ class TaggerNetwork(nn.Module):
         masked = (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
         if self.mpnet_config is None or not isinstance(self.encoder, mpnet._Encoder):
             return masked
-        c, n = self.mpnet_config, mask.shape[1]
-        at = torch.arange(n, device=mask.device)
-        buckets = mpnet.relative_position_bucket(at[None, :] - at[:, None], c.buckets, c.max_distance)
-        relative: torch.Tensor = self.encoder.relative_attention_bias(buckets).permute(2, 0, 1)
+        relative = mpnet.relative_bias(self.encoder.relative_attention_bias, mask.shape[1], mask.device, self.mpnet_config)
         return relative[None].to(dtype) + masked
 
     def lower(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -39,7 +39,6 @@ from reportedly.pipeline import doccache as dc
 
 try:
     import torch
-    from safetensors.torch import load as load_safetensors
     from safetensors.torch import load_file
     from tokenizers import Tokenizer
 
@@ -143,10 +142,7 @@ def load_base_network(n_deps: int, first_trained: int, encoder: str = "minilm") 
     """The network with the base encoder's weights (all-MiniLM-L6-v2 from its package, or MPNet-base
     from its five) and untrained extras, in eval mode."""
     try:
-        if encoder == "mpnet":
-            base = load_safetensors(mpnet.read_base_file("model.safetensors"))
-        else:
-            base = load_file(str(base_dir() / "model.safetensors"))
+        base = mpnet.load_base_state() if encoder == "mpnet" else load_file(str(base_dir() / "model.safetensors"))
         return base_network(n_deps, first_trained, base, encoder)
     except ValueError as e:
         raise ModelNotFoundError(str(e)) from e
@@ -287,7 +283,7 @@ def _cue_prior() -> dict[str, float]:
 
 def tagger_tokenizer(encoder: str = "minilm") -> Tokenizer:
     """The base encoder's wordpiece tokenizer, without truncation or padding (``windows`` cuts)."""
-    tok = Tokenizer.from_str(mpnet.read_base_file("tokenizer.json").decode("utf-8")) if encoder == "mpnet" else load_tokenizer()
+    tok = mpnet.load_base_tokenizer() if encoder == "mpnet" else load_tokenizer()
     tok.no_truncation()
     tok.no_padding()
     return tok
