@@ -37,7 +37,7 @@ from train_attribution import parsed
 from reportedly.attribution import mpnet
 from reportedly.attribution.extractor import extract
 from reportedly.attribution.learned import bio_labels, link
-from reportedly.attribution.tagger_network import ENCODERS, LABEL_ID, LABELS, WINDOW, Window
+from reportedly.attribution.tagger_network import ENCODERS, LABEL_ID, LABELS, WINDOW, Window, low_rank_delta
 from reportedly.attribution.transformer import ARTEFACT, LINK_MAX_GAP, AccurateTagger, rule_tags, tagger_tokenizer, windows
 from reportedly.evaluation.brat import SpanSet
 from reportedly.evaluation.polnear import GoldDoc, load_split
@@ -157,6 +157,13 @@ def base_weights(encoder: str = "minilm") -> dict[str, torch.Tensor]:
     return {k: v.to(torch.float16) for k, v in state.items() if not k.startswith("pooler.") and k != "embeddings.position_ids"}
 
 
+def stored_as(rank: int) -> str:
+    return (
+        f"trained encoder matrices as their rank-{rank} change from the fp16 base "
+        "(NAME.delta_u @ NAME.delta_v, tagger_network.low_rank_delta); all else in full"
+    )
+
+
 def evaluate(out: Path, dev_docs: Sequence[GoldDoc], dev_parsed: dict[str, Doc], speed: bool) -> dict[str, Any]:
     """Load the stored artefact as the shipped model is, tag dev end to end (rules included) and
     score it (and time it, with ``speed``); the figures go into the json beside the artefact."""
@@ -205,6 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--import-state", type=Path, default=None, help="take the weights fit_attribution_tagger.py wrote (OUTDIR/NAME)"
     )
+    ap.add_argument(
+        "--delta-rank",
+        type=int,
+        default=None,
+        help="store each trained encoder matrix as its rank-R change from the base (tagger_network.low_rank_delta)",
+    )
+    ap.add_argument(
+        "--compress",
+        type=Path,
+        default=None,
+        help="with --delta-rank: take this full artefact (and its json), store it low-rank at --out and score it",
+    )
     ap.add_argument("--record", type=Path, default=None, help="also write the dev figures to this fixture json")
     ap.add_argument("--no-check", action="store_true", help="skip the speed measurement")
     ap.add_argument("--score-only", action="store_true", help="only the end-to-end dev check of the artefact at --out")
@@ -216,6 +235,17 @@ def main(argv: list[str] | None = None) -> int:
     dev_docs = load_split("dev", args.data, limit=args.dev_limit)
     dcache = args.cache if args.dev_limit is None else args.cache / f"dev{args.dev_limit}"
     dev_parsed = parsed("dev", dev_docs, dcache)
+    if args.compress is not None:
+        if args.delta_rank is None:
+            raise SystemExit("--compress needs --delta-rank")
+        meta = json.loads(args.compress.with_suffix(".json").read_text(encoding="utf-8"))
+        encoder = str(meta["recipe"].get("encoder", "minilm"))
+        stored = low_rank_delta(load_file(str(args.compress)), base_weights(encoder), args.delta_rank)
+        meta["recipe"]["stored_as"] = stored_as(args.delta_rank)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        save_file(stored, str(args.out))
+        args.out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        args.score_only = True
     if args.score_only:
         meta = evaluate(args.out, dev_docs, dev_parsed, speed=True)
         print(json.dumps({k: meta.get(k) for k in ("dev_f1", "speed", "artefact")}, indent=2))
@@ -297,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
         "history": history,
         "train_seconds": train_seconds,
     }
+    if args.delta_rank is not None:
+        state = low_rank_delta(state, base, args.delta_rank)
+        recipe["stored_as"] = stored_as(args.delta_rank)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(args.out))
     args.out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Accurate attribution (all-MiniLM-L6-v2 fine-tuned as a BIO tagger): decoding, the shipped artefact, retraining."""
+"""Accurate attribution (MiniLM and MPNet fine-tuned as BIO taggers, averaged): decoding, the shipped artefacts, retraining."""
 
 from __future__ import annotations
 
@@ -8,11 +8,25 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 
 from conftest import FIXTURES
+from reportedly.attribution.extractor import extract
 from reportedly.attribution.learned import link
-from reportedly.attribution.transformer import ARTEFACT, LABELS, META, decode, load_accurate_tagger, viterbi
+from reportedly.attribution.tagger_network import expand_low_rank, low_rank_delta
+from reportedly.attribution.transformer import (
+    ARTEFACT,
+    LABELS,
+    MEMBERS,
+    META,
+    MPNET_ARTEFACT,
+    MPNET_META,
+    TaggerEnsemble,
+    decode,
+    load_accurate_tagger,
+    viterbi,
+)
 from reportedly.evaluation.brat import SpanSet
 from reportedly.evaluation.polnear import load_split
 from reportedly.evaluation.scoring import score_document, total
@@ -24,8 +38,8 @@ MODELS = REPO_ROOT / "src" / "reportedly" / "models"
 SLICE_FIXTURE = FIXTURES / "attribution_accurate_slice.json"
 
 
-def _meta() -> dict[str, Any]:
-    meta: dict[str, Any] = json.loads((MODELS / META).read_text(encoding="utf-8"))
+def _meta(name: str = META) -> dict[str, Any]:
+    meta: dict[str, Any] = json.loads((MODELS / name).read_text(encoding="utf-8"))
     return meta
 
 
@@ -50,14 +64,78 @@ def test_viterbi_keeps_bio_well_formed() -> None:
     assert [LABELS[i] for i in viterbi(lp)] == ["O", "B-CON", "I-CON"]
 
 
-def test_shipped_artefact_is_small_and_described() -> None:
-    meta = _meta()
-    size = (MODELS / ARTEFACT).stat().st_size
-    assert size < 25_000_000
-    assert meta["artefact"]["bytes"] == size
+def test_shipped_artefacts_are_small_and_described() -> None:
+    """Both taggers' artefacts are in the package at their recorded sizes, the MPNet one stored as a
+    low-rank change from its base; the card quotes each one's dev figures."""
     card = (MODELS / "attribution_accurate.MODEL_CARD.md").read_text(encoding="utf-8")
-    for role in ("source", "cue", "content"):
-        assert f"{meta['dev_f1'][f'{role}/exact']['f1']:.3f}" in card
+    for weights, meta_name, limit in ((ARTEFACT, META, 25_000_000), (MPNET_ARTEFACT, MPNET_META, 10_000_000)):
+        meta = _meta(meta_name)
+        size = (MODELS / weights).stat().st_size
+        assert size < limit
+        assert meta["artefact"]["bytes"] == size
+        for role in ("source", "cue", "content"):
+            assert f"{meta['dev_f1'][f'{role}/exact']['f1']:.3f}" in card
+    assert _meta(MPNET_META)["recipe"]["encoder"] == "mpnet"
+    assert "rank-64" in _meta(MPNET_META)["recipe"]["stored_as"]
+    assert sorted(w for _, _, w in MEMBERS) == [0.3, 0.7] and f"{MPNET_ARTEFACT}" in card
+
+
+def test_low_rank_delta_keeps_a_low_rank_change_and_only_encoder_matrices() -> None:
+    """A change of rank 3 to an encoder matrix comes back from rank-3 factors (up to fp16); at rank
+    1 only its leading direction survives; biases, the head and matrices smaller than the rank stay whole."""
+    g = torch.Generator().manual_seed(0)
+    base = {"encoder.layer.0.q.weight": torch.randn(40, 30, generator=g), "encoder.layer.0.q.bias": torch.randn(40, generator=g)}
+    change = torch.randn(40, 3, generator=g) @ torch.randn(3, 30, generator=g) * 0.05
+    state = {
+        "encoder.layer.0.q.weight": (base["encoder.layer.0.q.weight"].half().float() + change).half(),
+        "encoder.layer.0.q.bias": torch.randn(40, generator=g).half(),
+        "classifier.weight": torch.randn(7, 30, generator=g).half(),
+    }
+    stored = low_rank_delta(state, base, 3)
+    assert set(stored) == {
+        "encoder.layer.0.q.weight.delta_u",
+        "encoder.layer.0.q.weight.delta_v",
+        "encoder.layer.0.q.bias",
+        "classifier.weight",
+    }
+    assert stored["encoder.layer.0.q.weight.delta_u"].shape == (40, 3)
+    assert stored["classifier.weight"] is state["classifier.weight"]
+    full = expand_low_rank(stored, base)
+    assert set(full) == set(state)
+    assert torch.allclose(full["encoder.layer.0.q.weight"].float(), state["encoder.layer.0.q.weight"].float(), atol=2e-3)
+    one = expand_low_rank(low_rank_delta(state, base, 1), base)["encoder.layer.0.q.weight"].float()
+    err = (one - state["encoder.layer.0.q.weight"].float()).norm()
+    assert 2e-3 < err < change.norm()
+    assert expand_low_rank(state, base) == state  # a full state passes through
+    assert low_rank_delta(state, base, 30)["encoder.layer.0.q.weight"] is state["encoder.layer.0.q.weight"]
+    with pytest.raises(ValueError):
+        low_rank_delta(state, base, 0)
+    with pytest.raises(ValueError):
+        expand_low_rank({"encoder.layer.0.q.weight.delta_u": stored["encoder.layer.0.q.weight.delta_u"]}, base)
+
+
+def test_shipped_ensemble_averages_its_taggers_log_probabilities() -> None:
+    """The accurate tagger is MiniLM's and MPNet's log-probabilities per token, weighted .3 / .7 and
+    renormalised; a one-member ensemble is that member; and the two members disagree somewhere
+    (else the second would be dead weight)."""
+    gold = load_split("dev", limit=1)[0]
+    doc = load_nlp()(gold.text)
+    paras = [[(p.start, p.end) for p in paragraph_spans(gold.text)]]
+    ensemble = load_accurate_tagger()
+    rules = [extract(doc, paras[0])]
+    (mixed,) = ensemble.doc_logprobs([doc], paras, rules)
+    (mini, _), (mp, _) = ensemble.members
+    (a,) = mini.doc_logprobs([doc], paras, rules)
+    (b,) = mp.doc_logprobs([doc], paras, rules)
+    assert mini.meta["recipe"].get("encoder", "minilm") == "minilm" and mp.meta["recipe"]["encoder"] == "mpnet"
+    assert set(mixed) == set(a) | set(b) and len(mixed) > 100
+    for i in set(a) & set(b):
+        assert torch.allclose(mixed[i], torch.log_softmax(0.3 * a[i] + 0.7 * b[i], -1), atol=1e-5)
+    assert any(int(a[i].argmax()) != int(b[i].argmax()) for i in set(a) & set(b))
+    (alone,) = TaggerEnsemble([(mp, 2.0)]).doc_logprobs([doc], paras, rules)
+    assert all(torch.allclose(alone[i], b[i], atol=1e-6) for i in b)
+    with pytest.raises(ValueError):
+        TaggerEnsemble([(mp, 0.0)])
 
 
 def test_shipped_tagger_decodes_to_attributions_on_a_dev_doc() -> None:
@@ -110,7 +188,6 @@ def test_model_accurate_puts_confident_tagger_attributions_first_and_reaches_the
     import subprocess
     import sys
 
-    from reportedly.attribution.extractor import extract
     from reportedly.attribution.learned import MIN_REPORTING, act_or_hedge
     from reportedly.ingest import read_string
     from reportedly.pipeline.analyzer import ACCURATE_MIN_CONFIDENCE, Analyzer
@@ -210,7 +287,6 @@ def test_model_accurate_reads_the_sample_as_fast_does_on_hedges_and_acts() -> No
     the tagger learned that; in reportedly a hedge adverb is a hedge on the outlet's own claim and
     an intention verb taking a thing is an event, so neither becomes an attribution in any mode,
     while the sample's relayed claims (ABC News, the Post's anonymous sources) still do."""
-    from reportedly.attribution.extractor import extract
     from reportedly.attribution.learned import act_or_hedge
     from reportedly.ingest import read_path
     from reportedly.interfaces.cli import sample_path

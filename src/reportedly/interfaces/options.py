@@ -20,7 +20,7 @@ ModelOption = Annotated[
     AttributionModel,
     typer.Option(
         "--model",
-        help="Attribution extractor: fast (a CRF trained on PolNeAR; default), accurate (a fine-tuned MiniLM tagger; "
-        "needs torch) or rules (the rules alone).",
+        help="Attribution extractor: fast (a CRF trained on PolNeAR; default), accurate (fine-tuned MiniLM and MPNet taggers; "
+        "needs torch and reportedly[accurate]) or rules (the rules alone).",
     ),
 ]
