@@ -165,13 +165,21 @@ def test_shipped_tagger_decodes_to_attributions_on_a_dev_doc() -> None:
     assert decode(doc, {}) == ["O"] * len(doc)
 
 
-def test_retraining_a_slice_reproduces_its_recorded_scores(tmp_path: Path) -> None:
-    """Training on the first train articles with the fixed seed gives the dev-slice figures recorded by the script."""
+def test_retraining_a_slice_reproduces_its_recorded_scores_and_stores_low_rank(tmp_path: Path) -> None:
+    """Training on the first train articles with the fixed seed gives the dev-slice figures recorded
+    by the script; ``--compress --delta-rank`` then stores the same weights as low-rank changes in a
+    smaller file that loads and is scored like any artefact."""
+    from reportedly.attribution.transformer import AccurateTagger
+
     recorded = json.loads(SLICE_FIXTURE.read_text(encoding="utf-8"))
-    argv = [*recorded["argv"], "--out", str(tmp_path / "slice.safetensors"), "--no-check"]
+    full = tmp_path / "slice.safetensors"
+    argv = [*recorded["argv"], "--out", str(full), "--no-check"]
+    low = tmp_path / "low.safetensors"
+    compress = ["--limit", "10", "--dev-limit", "5", "--compress", str(full), "--delta-rank", "16", "--out", str(low)]
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     try:
         assert _script().main(argv) == 0
+        assert _script().main([*compress, "--no-check"]) == 0
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
@@ -179,6 +187,21 @@ def test_retraining_a_slice_reproduces_its_recorded_scores(tmp_path: Path) -> No
     assert recorded["dev_f1"]["cue/exact"]["f1"] > 0  # the slice learns something
     for key, want in recorded["dev_f1"].items():
         assert abs(got[key]["f1"] - want["f1"]) <= 0.005, key
+
+    meta = json.loads(low.with_suffix(".json").read_text(encoding="utf-8"))
+    assert "rank-16" in meta["recipe"]["stored_as"] and meta["artefact"]["bytes"] == low.stat().st_size
+    assert set(meta["dev_f1"]) == set(got) and low.stat().st_size < full.stat().st_size / 2
+    from safetensors.torch import load_file
+
+    stored, whole = load_file(str(low)), load_file(str(full))
+    factored = {k[: -len(".delta_u")] for k in stored if k.endswith(".delta_u")}
+    assert factored and all(k.startswith("encoder.layer.") and k in whole and k not in stored for k in factored)
+    # Loaded, each factored matrix is nearer the trained one than the base is: the change was applied.
+    tagger = AccurateTagger.load(low, low.with_suffix(".json"))
+    base = _script().base_weights()
+    for weight in factored:
+        trained, loaded = whole[weight].float(), tagger.network.state_dict()[weight].float()
+        assert (loaded - trained).norm() < 0.9 * (trained - base[weight].float()).norm(), weight
 
 
 def test_model_accurate_puts_confident_tagger_attributions_first_and_reaches_the_cli(tmp_path: Path) -> None:
