@@ -1,19 +1,25 @@
-"""Train the accurate attribution tagger (src/reportedly/models/attribution_accurate.{safetensors,json}).
+"""Train an accurate attribution tagger (src/reportedly/models/attribution_accurate{,_mpnet}.{safetensors,json}).
 
     .venv/bin/python scripts/train_attribution_accurate.py --export .devdata          # data for a GPU machine
     .venv/bin/python scripts/train_attribution_accurate.py --import-state OUT/NAME    # its weights -> artefact
     .venv/bin/python scripts/train_attribution_accurate.py --limit 10 --dev-limit 5 --first-trained 4 \
         --epochs 4 --batch 4 --lr 1e-3 --head-lr 1e-2 --out /tmp/a.safetensors          # a quick CPU run
+    .venv/bin/python scripts/train_attribution_accurate.py --encoder mpnet --first-trained 8 --cache-lower \
+        --epochs 3 --lr 1e-4 --head-lr 1e-3 --delta-rank 64 \
+        --out src/reportedly/models/attribution_accurate_mpnet.safetensors               # the MPNet tagger (CPU, 1 h)
 
 This script does what needs spaCy: it parses PolNeAR (cached under --cache), runs the rules, cuts
 each article into windows of whole sentences (<= 256 wordpieces) and labels each spaCy token's
 first wordpiece with ``learned.bio_labels`` (one example per annotation file). Training itself is
 ``scripts/fit_attribution_tagger.py`` (torch only): called in-process here on CPU, or run on a GPU
-machine over the ``--export`` files. Either way it starts from all-MiniLM-L6-v2 rounded to fp16,
+machine over the ``--export`` files. Either way it starts from the base (all-MiniLM-L6-v2, or
+MPNet-base with ``--encoder mpnet``) rounded to fp16,
 fine-tunes the layers from ``--first-trained`` up, the rule/dependency embeddings and the head, and
 keeps the epoch with the best dev proxy. The stored fp16 artefact is then loaded as the shipped
 model is and scored end to end on dev (tags -> ``learned.link`` -> PolNeAR scoring); those are the
-figures recorded in the json beside it. Recipe and GPU commands: the model card.
+figures recorded in the json beside it. ``--delta-rank R`` stores each trained encoder matrix as
+its rank-R change from the base (``tagger_network.low_rank_delta``); ``--compress FULL`` does that
+to an artefact already trained. Recipes and GPU commands: the model card.
 """
 
 from __future__ import annotations
