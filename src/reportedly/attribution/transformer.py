@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -180,17 +181,18 @@ def decode(doc: Doc, logprobs: dict[int, torch.Tensor]) -> list[str]:
     return tags
 
 
-class _Decoding:
+class _Decoding(ABC):
     """What turns per-token label log-probabilities into tags and attributions; a tagger supplies
     ``doc_logprobs``."""
 
+    @abstractmethod
     def doc_logprobs(
         self,
         docs: Sequence[Doc],
         paragraphs: Sequence[Sequence[tuple[int, int]]],
         rules: Sequence[Sequence[Candidate]],
     ) -> list[dict[int, torch.Tensor]]:
-        raise NotImplementedError
+        """Per document, the label log-probabilities of each token the tagger reads."""
 
     def tag_many(
         self,
@@ -321,10 +323,6 @@ class TaggerEnsemble(_Decoding):
     def __post_init__(self) -> None:
         if not self.members or any(w <= 0 for _, w in self.members):
             raise ValueError("an ensemble needs at least one tagger, each with a positive weight")
-
-    @property
-    def device(self) -> str:
-        return self.members[0][0].device
 
     def doc_logprobs(
         self,
