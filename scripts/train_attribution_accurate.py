@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=LR)
     ap.add_argument("--head-lr", type=float, default=HEAD_LR)
     ap.add_argument("--batch", type=int, default=BATCH)
+    ap.add_argument("--seed", type=int, default=SEED, help="initialisation of the extras and the shuffle")
     ap.add_argument(
         "--export", type=Path, default=None, help="write windows.pt and base.safetensors here for a GPU machine, then stop"
     )
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--score-only", action="store_true", help="only the end-to-end dev check of the artefact at --out")
     args = ap.parse_args(argv)
     started_all = time.perf_counter()
-    torch.manual_seed(SEED)
+    torch.manual_seed(args.seed)
     torch.set_num_threads(THREADS)
 
     dev_docs = load_split("dev", args.data, limit=args.dev_limit)
@@ -296,14 +297,14 @@ def main(argv: list[str] | None = None) -> int:
             lr=args.lr,
             head_lr=args.head_lr,
             batch_size=args.batch,
-            seed=SEED,
+            seed=args.seed,
             lower_cached=args.cache_lower,
         )
         train_seconds = round(time.perf_counter() - t_train)
         recipe = {
             "encoder": args.encoder,
             "first_trained_layer": args.first_trained,
-            "seed": SEED,
+            "seed": args.seed,
             "lr": args.lr,
             "head_lr": args.head_lr,
             "weight_decay": fitter.WD,

@@ -289,18 +289,48 @@ class AccurateTagger(_Decoding):
 
     def logprobs(self, doc_windows: Sequence[Sequence[Window]]) -> list[dict[int, torch.Tensor]]:
         """Per document, the label log-probabilities of each token from its first wordpiece."""
+        return self.shared_logprobs(doc_windows, [self])[0]
+
+    def shares_trunk(self, other: AccurateTagger) -> bool:
+        """Whether ``other`` reads the same windows through the same frozen layers, so that one
+        ``lower`` pass serves both (two fine-tunings of one base from the same layer up)."""
+        a, b = self.network, other.network
+        same = (a.encoder_name, a.first_trained, self.deps, self.device)
+        if same != (b.encoder_name, b.first_trained, other.deps, other.device):
+            return False
+        frozen = ("embeddings.", *(f"encoder.layer.{i}." for i in range(a.first_trained)), "encoder.relative_attention_bias.")
+        mine, theirs = a.state_dict(), b.state_dict()
+        names = [k for k in mine if k.startswith(frozen)]
+        return all(k in theirs and torch.equal(mine[k], theirs[k]) for k in names)
+
+    def adopt_trunk(self, other: AccurateTagger) -> None:
+        """Let ``other``'s network use this network's frozen modules (one copy of the base in memory)."""
+        a, b = self.network, other.network
+        b.embeddings = a.embeddings
+        for i in range(a.first_trained):
+            b.encoder.layer[i] = a.encoder.layer[i]
+        if isinstance(a.encoder, mpnet._Encoder) and isinstance(b.encoder, mpnet._Encoder):
+            b.encoder.relative_attention_bias = a.encoder.relative_attention_bias
+
+    def shared_logprobs(
+        self, doc_windows: Sequence[Sequence[Window]], heads: Sequence[AccurateTagger]
+    ) -> list[list[dict[int, torch.Tensor]]]:
+        """``logprobs`` for each of ``heads`` (taggers that ``shares_trunk`` with this one), the
+        frozen layers run once per batch."""
         flat = [(d, w) for d, ws in enumerate(doc_windows) for w in ws]
         order = sorted(range(len(flat)), key=lambda i: len(flat[i][1].ids))
-        out: list[dict[int, torch.Tensor]] = [{} for _ in doc_windows]
+        out: list[list[dict[int, torch.Tensor]]] = [[{} for _ in doc_windows] for _ in heads]
         with torch.inference_mode():
             for b in range(0, len(order), self.batch_size):
                 rows = [flat[i] for i in order[b : b + self.batch_size]]
                 ids, rule, dep, mask = (t.to(self.device) for t in pad([w for _, w in rows], self.network.pad_id))
-                lp = torch.log_softmax(self.network.upper(self.network.lower(ids, mask), rule, dep, mask), -1).float().cpu()
-                for r, (d, w) in enumerate(rows):
-                    for j, ti in enumerate(w.token):
-                        if ti >= 0:
-                            out[d][ti] = lp[r, j]
+                states = self.network.lower(ids, mask)
+                for h, head in enumerate(heads):
+                    lp = torch.log_softmax(head.network.upper(states, rule, dep, mask), -1).float().cpu()
+                    for r, (d, w) in enumerate(rows):
+                        for j, ti in enumerate(w.token):
+                            if ti >= 0:
+                                out[h][d][ti] = lp[r, j]
         return out
 
     def doc_logprobs(
@@ -319,10 +349,37 @@ class TaggerEnsemble(_Decoding):
     first wordpiece in each); a token that only some members reach takes the mean of those."""
 
     members: list[tuple[AccurateTagger, float]]
+    # Members that share a trunk (``AccurateTagger.shares_trunk``), by index: the first of each
+    # group cuts the windows and runs the frozen layers for all.
+    trunks: list[list[int]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.members or any(w <= 0 for _, w in self.members):
             raise ValueError("an ensemble needs at least one tagger, each with a positive weight")
+        for k, (tagger, _) in enumerate(self.members):
+            for group in self.trunks:
+                first = self.members[group[0]][0]
+                if first.shares_trunk(tagger):
+                    first.adopt_trunk(tagger)
+                    group.append(k)
+                    break
+            else:
+                self.trunks.append([k])
+
+    def member_logprobs(
+        self,
+        docs: Sequence[Doc],
+        paragraphs: Sequence[Sequence[tuple[int, int]]],
+        rules: Sequence[Sequence[Candidate]],
+    ) -> list[list[dict[int, torch.Tensor]]]:
+        """Each member's ``doc_logprobs``, in ``members``' order."""
+        each: list[list[dict[int, torch.Tensor]]] = [[] for _ in self.members]
+        for group in self.trunks:
+            first = self.members[group[0]][0]
+            got = first.shared_logprobs(first.windows(docs, paragraphs, rules), [self.members[k][0] for k in group])
+            for k, lps in zip(group, got, strict=True):
+                each[k] = lps
+        return each
 
     def doc_logprobs(
         self,
@@ -330,7 +387,8 @@ class TaggerEnsemble(_Decoding):
         paragraphs: Sequence[Sequence[tuple[int, int]]],
         rules: Sequence[Sequence[Candidate]],
     ) -> list[dict[int, torch.Tensor]]:
-        each = [(tagger.doc_logprobs(docs, paragraphs, rules), w) for tagger, w in self.members]
+        weights = [w for _, w in self.members]
+        each = list(zip(self.member_logprobs(docs, paragraphs, rules), weights, strict=True))
         out: list[dict[int, torch.Tensor]] = []
         for d in range(len(docs)):
             mixed: dict[int, torch.Tensor] = {}
