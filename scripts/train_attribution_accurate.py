@@ -176,7 +176,7 @@ def evaluate(out: Path, dev_docs: Sequence[GoldDoc], dev_parsed: dict[str, Doc],
     meta_path = out.with_suffix(".json")
     meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
     torch.set_num_threads(THREADS)
-    tagger = AccurateTagger.load(out, meta_path)
+    tagger = AccurateTagger.load(out, meta_path, precision="float32")  # the recorded figures: float32 everywhere
     texts = sorted({d.text for d in dev_docs})
     started = time.perf_counter()
     tags = tagger.tag_many([dev_parsed[t] for t in texts], [paras(t) for t in texts])

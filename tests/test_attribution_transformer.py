@@ -22,10 +22,14 @@ from reportedly.attribution.transformer import (
     META,
     MPNET_ARTEFACT,
     MPNET_META,
+    PRECISION_ENV,
+    AccurateTagger,
     TaggerEnsemble,
+    autocast_dtype,
     decode,
     load_accurate_tagger,
     load_tagger,
+    native_cpu_bf16,
     viterbi,
 )
 from reportedly.evaluation.brat import SpanSet
@@ -166,6 +170,40 @@ def test_taggers_fine_tuned_from_one_base_share_its_frozen_layers() -> None:
     assert any(int(base[i].argmax()) != int(got2[i].argmax()) for i in base)
 
 
+def test_precision_setting_picks_bfloat16_only_where_asked_or_native(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportedly.errors import ConfigError
+
+    monkeypatch.delenv(PRECISION_ENV, raising=False)
+    assert autocast_dtype("cpu") == (torch.bfloat16 if native_cpu_bf16() else None)
+    assert autocast_dtype("cuda") is None
+    assert autocast_dtype("cpu", "float32") is None and autocast_dtype("cpu", "bfloat16") == torch.bfloat16
+    monkeypatch.setenv(PRECISION_ENV, " Float32 ")
+    assert autocast_dtype("cpu") is None
+    monkeypatch.setenv(PRECISION_ENV, "fp8")
+    with pytest.raises(ConfigError, match=PRECISION_ENV):
+        autocast_dtype("cpu")
+
+
+def test_bfloat16_encoders_read_a_dev_doc_as_float32_ones_do() -> None:
+    """The shipped taggers in bfloat16 (autocast) give nearly the float32 log-probabilities and the
+    same decoded tags on nearly every token, for both encoders."""
+    gold = load_split("dev", limit=1)[0]
+    doc = load_nlp()(gold.text)
+    paras = [[(p.start, p.end) for p in paragraph_spans(gold.text)]]
+    rules = [extract(doc, paras[0])]
+    root = MODELS
+    for weights, meta, _ in MEMBERS:
+        full, half = (AccurateTagger.load(root / weights, root / meta, precision=p) for p in ("float32", "bfloat16"))
+        assert full.autocast is None and half.autocast == torch.bfloat16
+        (a,) = full.doc_logprobs([doc], paras, rules)
+        (b,) = half.doc_logprobs([doc], paras, rules)
+        assert set(a) == set(b) and all(v.dtype == torch.float32 for v in b.values())
+        diff = max(float((a[i].exp() - b[i].exp()).abs().max()) for i in a)
+        assert 0 < diff < 0.1, diff
+        ta, tb = decode(doc, a), decode(doc, b)
+        assert sum(x == y for x, y in zip(ta, tb, strict=True)) >= 0.99 * len(ta)
+
+
 def test_shipped_tagger_decodes_to_attributions_on_a_dev_doc() -> None:
     gold = load_split("dev", limit=1)[0]
     doc = load_nlp()(gold.text)
@@ -197,7 +235,6 @@ def test_retraining_a_slice_reproduces_its_recorded_scores_and_stores_low_rank(t
     """Training on the first train articles with the fixed seed gives the dev-slice figures recorded
     by the script; ``--compress --delta-rank`` then stores the same weights as low-rank changes in a
     smaller file that loads and is scored like any artefact."""
-    from reportedly.attribution.transformer import AccurateTagger
 
     recorded = json.loads(SLICE_FIXTURE.read_text(encoding="utf-8"))
     full = tmp_path / "slice.safetensors"
@@ -292,8 +329,6 @@ def test_fit_script_trains_without_spacy_reproducibly_and_its_weights_import(tmp
     and ``--import-state`` turning them into an artefact the analyser loads and scores."""
     import subprocess
     import sys
-
-    from reportedly.attribution.transformer import AccurateTagger
 
     script = _script()
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()

@@ -39,3 +39,7 @@ class NotEnglishError(InputError):
 
 class ModelNotFoundError(ReportedlyError):
     exit_code = 3
+
+
+class ConfigError(ReportedlyError):
+    """A setting (an environment variable or an option) has a value reportedly cannot use."""
