@@ -198,6 +198,8 @@ def test_bfloat16_encoders_read_a_dev_doc_as_float32_ones_do() -> None:
         (a,) = full.doc_logprobs([doc], paras, rules)
         (b,) = half.doc_logprobs([doc], paras, rules)
         assert set(a) == set(b) and all(v.dtype == torch.float32 for v in b.values())
+        # normalised in float32, not bfloat16's three digits
+        assert all(abs(float(torch.logsumexp(v, 0))) < 1e-5 for v in b.values())
         diff = max(float((a[i].exp() - b[i].exp()).abs().max()) for i in a)
         assert 0 < diff < 0.1, diff
         ta, tb = decode(doc, a), decode(doc, b)

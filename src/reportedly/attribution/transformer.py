@@ -296,14 +296,15 @@ class AccurateTagger(_Decoding):
             raise ModelNotFoundError(f"accurate attribution artefact has unknown weights: {sorted(unknown)[:3]}")
         network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        return cls(
-            network.to(device).eval(),
-            tagger_tokenizer(encoder),
-            deps,
-            dict(meta),
-            device=device,
-            autocast=autocast_dtype(device, precision),
-        )
+        dtype = autocast_dtype(device, precision)
+        network = network.to(device).eval()
+        if dtype is not None:
+            # Autocast would round each matrix to ``dtype`` at every call and keep the copies
+            # besides the float32 ones; rounding them once gives the same results in less memory.
+            for module in network.modules():
+                if isinstance(module, torch.nn.Linear):
+                    module.to(dtype)
+        return cls(network, tagger_tokenizer(encoder), deps, dict(meta), device=device, autocast=dtype)
 
     @classmethod
     def load(cls, weights: Path, meta_path: Path, precision: str | None = None) -> AccurateTagger:
@@ -361,7 +362,8 @@ class AccurateTagger(_Decoding):
                 ids, rule, dep, mask = (t.to(self.device) for t in pad([w for _, w in rows], self.network.pad_id))
                 states = self.network.lower(ids, mask)
                 for h, head in enumerate(heads):
-                    lp = torch.log_softmax(head.network.upper(states, rule, dep, mask), -1).float().cpu()
+                    # Normalised in float32: under autocast, log_softmax would keep bfloat16's 3 digits.
+                    lp = torch.log_softmax(head.network.upper(states, rule, dep, mask).float(), -1).cpu()
                     for r, (d, w) in enumerate(rows):
                         for j, ti in enumerate(w.token):
                             if ti >= 0:
