@@ -17,6 +17,8 @@ into pieces); each spaCy token is predicted from its first wordpiece. The shippe
 (``MEMBERS``, :class:`TaggerEnsemble`) averages the two taggers' log-probabilities per token, and
 the document's tags are decoded with a BIO-constrained Viterbi (an I- tag only after the same
 role's B- or I-). The tags go through :func:`reportedly.attribution.learned.link` like the fast CRF's.
+Members fine-tuned from one base from the same layer share its frozen layers (one pass, one copy).
+On a CPU with native bfloat16 the encoders run in it (``autocast_dtype``, ``PRECISION_ENV``).
 
 Trained by ``scripts/train_attribution_accurate.py``; card: ``models/attribution_accurate.MODEL_CARD.md``.
 Nothing in the default analysis imports this module.
