@@ -84,3 +84,12 @@ def test_unknown_pipeline_is_a_clear_error() -> None:
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr
     assert "no English spaCy pipeline found" in proc.stderr
+
+
+def test_bad_accurate_precision_setting_is_a_clear_error() -> None:
+    env = {**os.environ, "COLUMNS": "120", "REPORTEDLY_ACCURATE_PRECISION": "fp8"}
+    cmd = [*CLI, "analyze", str(sample_path()), "--model", "accurate"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "REPORTEDLY_ACCURATE_PRECISION must be one of auto, float32, bfloat16, not 'fp8'" in proc.stderr
