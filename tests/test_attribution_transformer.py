@@ -28,7 +28,6 @@ from reportedly.attribution.transformer import (
     autocast_dtype,
     decode,
     load_accurate_tagger,
-    load_tagger,
     native_cpu_bf16,
     viterbi,
 )
@@ -141,33 +140,6 @@ def test_shipped_ensemble_averages_its_taggers_log_probabilities() -> None:
     assert all(torch.allclose(alone[i], b[i], atol=1e-6) for i in b)
     with pytest.raises(ValueError):
         TaggerEnsemble([(mp, 0.0)])
-
-
-def test_taggers_fine_tuned_from_one_base_share_its_frozen_layers() -> None:
-    """Two taggers that differ only above their first trained layer run the frozen layers once
-    (one copy in memory) and give what each gives alone; a change below it keeps them apart."""
-    gold = load_split("dev", limit=1)[0]
-    doc = load_nlp()(gold.text)
-    paras = [[(p.start, p.end) for p in paragraph_spans(gold.text)]]
-    rules = [extract(doc, paras[0])]
-    first, second, other = (load_tagger(ARTEFACT, META) for _ in range(3))
-    torch.manual_seed(0)
-    with torch.no_grad():
-        second.network.classifier.weight.add_(0.5 * torch.randn_like(second.network.classifier.weight))
-        other.network.embeddings.word_embeddings.weight[100:200] += 0.1
-    (alone2,) = second.doc_logprobs([doc], paras, rules)
-    (alone3,) = other.doc_logprobs([doc], paras, rules)
-    assert first.shares_trunk(second) and not first.shares_trunk(other)
-    ensemble = TaggerEnsemble([(first, 1.0), (second, 1.0), (other, 1.0)])
-    assert ensemble.trunks == [[0, 1], [2]]
-    assert second.network.embeddings is first.network.embeddings
-    assert other.network.embeddings is not first.network.embeddings
-    (_, got2, got3) = (lps[0] for lps in ensemble.member_logprobs([doc], paras, rules))
-    assert set(got2) == set(alone2) and len(got2) > 100
-    assert all(torch.allclose(got2[i], alone2[i], atol=1e-6) for i in alone2)
-    assert all(torch.allclose(got3[i], alone3[i], atol=1e-6) for i in alone3)
-    (base,) = first.doc_logprobs([doc], paras, rules)
-    assert any(int(base[i].argmax()) != int(got2[i].argmax()) for i in base)
 
 
 def test_precision_setting_picks_bfloat16_only_where_asked_or_native(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,6 @@ into pieces); each spaCy token is predicted from its first wordpiece. The shippe
 (``MEMBERS``, :class:`TaggerEnsemble`) averages the two taggers' log-probabilities per token, and
 the document's tags are decoded with a BIO-constrained Viterbi (an I- tag only after the same
 role's B- or I-). The tags go through :func:`reportedly.attribution.learned.link` like the fast CRF's.
-Members fine-tuned from one base from the same layer share its frozen layers (one pass, one copy).
 On a CPU with native bfloat16 the encoders run in it (``autocast_dtype``, ``PRECISION_ENV``).
 
 Trained by ``scripts/train_attribution_accurate.py``; card: ``models/attribution_accurate.MODEL_CARD.md``.
@@ -285,6 +284,8 @@ class AccurateTagger(_Decoding):
 
     @classmethod
     def from_state(cls, state: dict[str, torch.Tensor], meta: dict[str, Any], precision: str | None = None) -> AccurateTagger:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = autocast_dtype(device, precision)  # a bad setting fails before the base is read
         deps = {str(k): int(v) for k, v in meta["deps"].items()}
         encoder = str(meta["recipe"].get("encoder", "minilm"))
         network = load_base_network(len(deps) + 1, int(meta["recipe"]["first_trained_layer"]), encoder)
@@ -297,8 +298,6 @@ class AccurateTagger(_Decoding):
         if unknown:
             raise ModelNotFoundError(f"accurate attribution artefact has unknown weights: {sorted(unknown)[:3]}")
         network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype = autocast_dtype(device, precision)
         network = network.to(device).eval()
         if dtype is not None:
             # Autocast would round each matrix to ``dtype`` at every call and keep the copies
@@ -326,50 +325,21 @@ class AccurateTagger(_Decoding):
 
     def logprobs(self, doc_windows: Sequence[Sequence[Window]]) -> list[dict[int, torch.Tensor]]:
         """Per document, the label log-probabilities of each token from its first wordpiece."""
-        return self.shared_logprobs(doc_windows, [self])[0]
-
-    def shares_trunk(self, other: AccurateTagger) -> bool:
-        """Whether ``other`` reads the same windows through the same frozen layers, so that one
-        ``lower`` pass serves both (two fine-tunings of one base from the same layer up)."""
-        a, b = self.network, other.network
-        same = (a.encoder_name, a.first_trained, self.deps, self.device, self.autocast)
-        if same != (b.encoder_name, b.first_trained, other.deps, other.device, other.autocast):
-            return False
-        frozen = ("embeddings.", *(f"encoder.layer.{i}." for i in range(a.first_trained)), "encoder.relative_attention_bias.")
-        mine, theirs = a.state_dict(), b.state_dict()
-        names = [k for k in mine if k.startswith(frozen)]
-        return all(k in theirs and torch.equal(mine[k], theirs[k]) for k in names)
-
-    def adopt_trunk(self, other: AccurateTagger) -> None:
-        """Let ``other``'s network use this network's frozen modules (one copy of the base in memory)."""
-        a, b = self.network, other.network
-        b.embeddings = a.embeddings
-        for i in range(a.first_trained):
-            b.encoder.layer[i] = a.encoder.layer[i]
-        if isinstance(a.encoder, mpnet._Encoder) and isinstance(b.encoder, mpnet._Encoder):
-            b.encoder.relative_attention_bias = a.encoder.relative_attention_bias
-
-    def shared_logprobs(
-        self, doc_windows: Sequence[Sequence[Window]], heads: Sequence[AccurateTagger]
-    ) -> list[list[dict[int, torch.Tensor]]]:
-        """``logprobs`` for each of ``heads`` (taggers that ``shares_trunk`` with this one), the
-        frozen layers run once per batch."""
         flat = [(d, w) for d, ws in enumerate(doc_windows) for w in ws]
         order = sorted(range(len(flat)), key=lambda i: len(flat[i][1].ids))
-        out: list[list[dict[int, torch.Tensor]]] = [[{} for _ in doc_windows] for _ in heads]
+        out: list[dict[int, torch.Tensor]] = [{} for _ in doc_windows]
         dtype = self.autocast or torch.bfloat16
         with torch.inference_mode(), torch.autocast(self.device, dtype=dtype, enabled=self.autocast is not None):
             for b in range(0, len(order), self.batch_size):
                 rows = [flat[i] for i in order[b : b + self.batch_size]]
                 ids, rule, dep, mask = (t.to(self.device) for t in pad([w for _, w in rows], self.network.pad_id))
-                states = self.network.lower(ids, mask)
-                for h, head in enumerate(heads):
-                    # Normalised in float32: under autocast, log_softmax would keep bfloat16's 3 digits.
-                    lp = torch.log_softmax(head.network.upper(states, rule, dep, mask).float(), -1).cpu()
-                    for r, (d, w) in enumerate(rows):
-                        for j, ti in enumerate(w.token):
-                            if ti >= 0:
-                                out[h][d][ti] = lp[r, j]
+                # Normalised in float32: under autocast, log_softmax would keep bfloat16's 3 digits.
+                logits = self.network.upper(self.network.lower(ids, mask), rule, dep, mask).float()
+                lp = torch.log_softmax(logits, -1).cpu()
+                for r, (d, w) in enumerate(rows):
+                    for j, ti in enumerate(w.token):
+                        if ti >= 0:
+                            out[d][ti] = lp[r, j]
         return out
 
     def doc_logprobs(
@@ -388,37 +358,10 @@ class TaggerEnsemble(_Decoding):
     first wordpiece in each); a token that only some members reach takes the mean of those."""
 
     members: list[tuple[AccurateTagger, float]]
-    # Members that share a trunk (``AccurateTagger.shares_trunk``), by index: the first of each
-    # group cuts the windows and runs the frozen layers for all.
-    trunks: list[list[int]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.members or any(w <= 0 for _, w in self.members):
             raise ValueError("an ensemble needs at least one tagger, each with a positive weight")
-        for k, (tagger, _) in enumerate(self.members):
-            for group in self.trunks:
-                first = self.members[group[0]][0]
-                if first.shares_trunk(tagger):
-                    first.adopt_trunk(tagger)
-                    group.append(k)
-                    break
-            else:
-                self.trunks.append([k])
-
-    def member_logprobs(
-        self,
-        docs: Sequence[Doc],
-        paragraphs: Sequence[Sequence[tuple[int, int]]],
-        rules: Sequence[Sequence[Candidate]],
-    ) -> list[list[dict[int, torch.Tensor]]]:
-        """Each member's ``doc_logprobs``, in ``members``' order."""
-        each: list[list[dict[int, torch.Tensor]]] = [[] for _ in self.members]
-        for group in self.trunks:
-            first = self.members[group[0]][0]
-            got = first.shared_logprobs(first.windows(docs, paragraphs, rules), [self.members[k][0] for k in group])
-            for k, lps in zip(group, got, strict=True):
-                each[k] = lps
-        return each
 
     def doc_logprobs(
         self,
@@ -426,8 +369,7 @@ class TaggerEnsemble(_Decoding):
         paragraphs: Sequence[Sequence[tuple[int, int]]],
         rules: Sequence[Sequence[Candidate]],
     ) -> list[dict[int, torch.Tensor]]:
-        weights = [w for _, w in self.members]
-        each = list(zip(self.member_logprobs(docs, paragraphs, rules), weights, strict=True))
+        each = [(tagger.doc_logprobs(docs, paragraphs, rules), w) for tagger, w in self.members]
         out: list[dict[int, torch.Tensor]] = []
         for d in range(len(docs)):
             mixed: dict[int, torch.Tensor] = {}
