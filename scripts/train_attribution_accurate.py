@@ -43,7 +43,15 @@ from train_attribution import parsed
 from reportedly.attribution import mpnet
 from reportedly.attribution.extractor import extract
 from reportedly.attribution.learned import bio_labels, link
-from reportedly.attribution.tagger_network import ENCODERS, LABEL_ID, LABELS, WINDOW, Window, low_rank_delta
+from reportedly.attribution.tagger_network import (
+    ENCODERS,
+    LABEL_ID,
+    LABELS,
+    WINDOW,
+    Window,
+    low_rank_delta,
+    weight_soup,
+)
 from reportedly.attribution.transformer import ARTEFACT, LINK_MAX_GAP, AccurateTagger, rule_tags, tagger_tokenizer, windows
 from reportedly.evaluation.brat import SpanSet
 from reportedly.evaluation.polnear import GoldDoc, load_split
@@ -217,7 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         "--export", type=Path, default=None, help="write windows.pt and base.safetensors here for a GPU machine, then stop"
     )
     ap.add_argument(
-        "--import-state", type=Path, default=None, help="take the weights fit_attribution_tagger.py wrote (OUTDIR/NAME)"
+        "--import-state",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="take the weights fit_attribution_tagger.py wrote (OUTDIR/NAME); several: their average "
+        "(tagger_network.weight_soup; fits from one seed)",
     )
     ap.add_argument(
         "--delta-rank",
@@ -278,10 +291,38 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.import_state is not None:
-        state = fitter.read_state(args.import_state)
-        fitted = json.loads(args.import_state.with_name(args.import_state.name + ".json").read_text(encoding="utf-8"))
+        states = [fitter.read_state(stem) for stem in args.import_state]
+        fits = [json.loads(stem.with_name(stem.name + ".json").read_text(encoding="utf-8")) for stem in args.import_state]
+        fitted = fits[0]
         recipe, history, train_seconds = fitted["recipe"], fitted["history"], fitted["train_seconds"]
         recipe["weights_sha256"] = fitted["sha256"]  # fit_attribution_tagger.digest: compare a rerun's
+        if len(states) == 1:
+            state = states[0]
+        else:
+            if (
+                len(
+                    {
+                        (f["recipe"].get("encoder", "minilm"), f["recipe"]["first_trained_layer"], f["recipe"]["seed"])
+                        for f in fits
+                    }
+                )
+                > 1
+            ):
+                raise SystemExit("--import-state: a soup averages fits of one encoder, first trained layer and seed")
+            state = weight_soup(states, base)
+            # Each ingredient's recipe, history and digest: what a rerun of each fit is compared with.
+            recipe = {k: v for k, v in recipe.items() if k not in ("lr", "epochs_run", "epoch_kept", "weights_sha256")}
+            recipe["soup"] = [
+                {
+                    "lr": f["recipe"]["lr"],
+                    "epochs_run": f["recipe"]["epochs_run"],
+                    "epoch_kept": f["recipe"]["epoch_kept"],
+                    "weights_sha256": f["sha256"],
+                }
+                for f in fits
+            ]
+            history = [{"ingredient": i, "history": f["history"]} for i, f in enumerate(fits)]
+            train_seconds = sum(f["train_seconds"] for f in fits)
         if recipe.get("encoder", "minilm") != args.encoder:
             raise SystemExit(f"--encoder {args.encoder} but the state was trained on {recipe.get('encoder', 'minilm')}")
         if recipe["first_trained_layer"] != args.first_trained:

@@ -14,7 +14,7 @@ import torch
 from conftest import FIXTURES
 from reportedly.attribution.extractor import extract
 from reportedly.attribution.learned import link
-from reportedly.attribution.tagger_network import expand_low_rank, low_rank_delta
+from reportedly.attribution.tagger_network import expand_low_rank, low_rank_delta, weight_soup
 from reportedly.attribution.transformer import (
     ARTEFACT,
     LABELS,
@@ -116,6 +116,29 @@ def test_low_rank_delta_keeps_a_low_rank_change_and_only_encoder_matrices() -> N
         low_rank_delta(state, base, 0)
     with pytest.raises(ValueError):
         expand_low_rank({"encoder.layer.0.q.weight.delta_u": stored["encoder.layer.0.q.weight.delta_u"]}, base)
+
+
+def test_weight_soup_averages_full_and_low_rank_states_over_the_base() -> None:
+    """Two fits' weights average entry by entry in fp16; a low-rank ingredient is expanded over the
+    fp16 base first, so its average is the base plus the mean change; mismatched states are refused."""
+    g = torch.Generator().manual_seed(1)
+    base = {"encoder.layer.0.q.weight": torch.randn(40, 30, generator=g)}
+    w0 = base["encoder.layer.0.q.weight"].half().float()
+    c1 = torch.randn(40, 2, generator=g) @ torch.randn(2, 30, generator=g) * 0.05
+    c2 = torch.randn(40, 2, generator=g) @ torch.randn(2, 30, generator=g) * 0.05
+    one = {"encoder.layer.0.q.weight": (w0 + c1).half(), "classifier.bias": torch.tensor([1.0, 3.0]).half()}
+    two = {"encoder.layer.0.q.weight": (w0 + c2).half(), "classifier.bias": torch.tensor([2.0, -1.0]).half()}
+    soup = weight_soup([low_rank_delta(one, base, 2), two], base)
+    assert set(soup) == set(one) and soup["classifier.bias"].dtype == torch.float16
+    assert soup["classifier.bias"].tolist() == [1.5, 1.0]
+    assert torch.allclose(soup["encoder.layer.0.q.weight"].float(), w0 + (c1 + c2) / 2, atol=3e-3)
+    assert not torch.allclose(soup["encoder.layer.0.q.weight"].float(), w0 + c1, atol=3e-3)
+    alone = weight_soup([two], base)
+    assert set(alone) == set(two) and all(torch.equal(alone[k], two[k]) for k in two)
+    with pytest.raises(ValueError):
+        weight_soup([one, {"encoder.layer.0.q.weight": one["encoder.layer.0.q.weight"]}], base)
+    with pytest.raises(ValueError):
+        weight_soup([], base)
 
 
 def test_shipped_ensemble_averages_its_taggers_log_probabilities() -> None:
