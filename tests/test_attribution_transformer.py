@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from conftest import FIXTURES
 from reportedly.attribution.extractor import extract
@@ -341,6 +342,8 @@ def test_fit_script_trains_without_spacy_reproducibly_and_its_weights_import(tmp
             cmd = [sys.executable, str(blocker), str(REPO_ROOT / "scripts" / "fit_attribution_tagger.py")]
             cmd += ["--data", str(tmp_path / "exp" / "windows.pt"), "--base", str(tmp_path / "exp" / "base.safetensors")]
             cmd += ["--out", str(tmp_path / run), "--name", "t", "--epochs", "1", "--batch", "4", "--device", "cpu"]
+            if run == "b":  # the form a GPU machine returns MPNet's twelve layers in
+                cmd += ["--delta-rank", "8"]
             env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
             if threads_env:
                 env["OMP_NUM_THREADS"] = threads_env
@@ -352,10 +355,16 @@ def test_fit_script_trains_without_spacy_reproducibly_and_its_weights_import(tmp
             digests.append(fitted["sha256"])
             parts = sorted((tmp_path / run).glob("t.*.safetensors"))
             assert parts and all(p.stat().st_size < 16 * 2**20 for p in parts)  # what a GPU machine can return
+            low_rank = [k for p in parts for k in load_file(str(p)) if k.endswith(".delta_u")]
+            assert bool(low_rank) == (run == "b")
         assert digests[0] == digests[1]
         out = tmp_path / "imported.safetensors"
         argv = ["--limit", "10", "--dev-limit", "5", "--import-state", str(tmp_path / "a" / "t"), "--out", str(out), "--no-check"]
         assert script.main(argv) == 0
+        # Both fits averaged (one full, one low-rank): the soup records each ingredient's digest.
+        soup = tmp_path / "soup.safetensors"
+        argv = ["--limit", "10", "--dev-limit", "5", "--import-state", str(tmp_path / "a" / "t"), str(tmp_path / "b" / "t")]
+        assert script.main([*argv, "--out", str(soup), "--no-check"]) == 0
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
@@ -364,6 +373,10 @@ def test_fit_script_trains_without_spacy_reproducibly_and_its_weights_import(tmp
     assert set(meta["dev_f1"]) >= {"source/exact", "cue/exact", "content/exact"}
     tagger = AccurateTagger.load(out, out.with_suffix(".json"))
     assert tagger.network.first_trained == 0
+    soup_meta = json.loads(soup.with_suffix(".json").read_text(encoding="utf-8"))
+    assert [i["weights_sha256"] for i in soup_meta["recipe"]["soup"]] == digests
+    assert "weights_sha256" not in soup_meta["recipe"] and len(soup_meta["history"]) == 2
+    assert AccurateTagger.load(soup, soup.with_suffix(".json")).network.first_trained == 0
 
 
 def test_model_accurate_reads_the_sample_as_fast_does_on_hedges_and_acts() -> None:
