@@ -299,15 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         if len(states) == 1:
             state = states[0]
         else:
-            if (
-                len(
-                    {
-                        (f["recipe"].get("encoder", "minilm"), f["recipe"]["first_trained_layer"], f["recipe"]["seed"])
-                        for f in fits
-                    }
-                )
-                > 1
-            ):
+            # Fits from other seeds end in other basins: their average is worse than either (model card).
+            kinds = {(r.get("encoder", "minilm"), r["first_trained_layer"], r["seed"]) for r in (f["recipe"] for f in fits)}
+            if len(kinds) > 1:
                 raise SystemExit("--import-state: a soup averages fits of one encoder, first trained layer and seed")
             state = weight_soup(states, base)
             # Each ingredient's recipe, history and digest: what a rerun of each fit is compared with.

@@ -367,6 +367,17 @@ def test_fit_script_trains_without_spacy_reproducibly_and_its_weights_import(tmp
         soup = tmp_path / "soup.safetensors"
         argv = ["--limit", "10", "--dev-limit", "5", "--import-state", str(tmp_path / "a" / "t"), str(tmp_path / "b" / "t")]
         assert script.main([*argv, "--out", str(soup), "--no-check"]) == 0
+        # A fit from another seed must not join the soup.
+        other = tmp_path / "c"
+        other.mkdir()
+        for part in (tmp_path / "b").glob("t.*"):
+            (other / part.name).write_bytes(part.read_bytes())
+        fitted = json.loads((other / "t.json").read_text(encoding="utf-8"))
+        fitted["recipe"]["seed"] += 1
+        (other / "t.json").write_text(json.dumps(fitted), encoding="utf-8")
+        mixed = ["--limit", "10", "--dev-limit", "5", "--import-state", str(tmp_path / "a" / "t"), str(other / "t")]
+        with pytest.raises(SystemExit, match="one encoder, first trained layer and seed"):
+            script.main([*mixed, "--out", str(tmp_path / "mixed.safetensors"), "--no-check"])
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
