@@ -49,15 +49,7 @@ from torch.nn import functional as F
 SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 try:
-    from reportedly.attribution.tagger_network import (
-        LABELS,
-        TaggerNetwork,
-        base_network,
-        low_rank_delta,
-        runs,
-        trained_state,
-        viterbi,
-    )
+    import reportedly.attribution.tagger_network  # noqa: F401
 except ImportError:
     # A bare GPU machine has torch but not spaCy or pydantic, which the package's __init__ modules
     # import; the network modules themselves need neither, so load them without those __init__s.
@@ -69,15 +61,15 @@ except ImportError:
         _pkg = types.ModuleType(_name)
         _pkg.__path__ = [str(SRC / "reportedly" / _path)]
         sys.modules[_name] = _pkg
-    from reportedly.attribution.tagger_network import (
-        LABELS,
-        TaggerNetwork,
-        base_network,
-        low_rank_delta,
-        runs,
-        trained_state,
-        viterbi,
-    )
+from reportedly.attribution.tagger_network import (  # noqa: E402  (after the path and the bare-machine stubs)
+    LABELS,
+    TaggerNetwork,
+    base_network,
+    low_rank_delta,
+    runs,
+    trained_state,
+    viterbi,
+)
 
 SEED = 13
 THREADS = 2

@@ -255,7 +255,6 @@ def test_retraining_a_slice_reproduces_its_recorded_scores_and_stores_low_rank(t
     meta = json.loads(low.with_suffix(".json").read_text(encoding="utf-8"))
     assert "rank-16" in meta["recipe"]["stored_as"] and meta["artefact"]["bytes"] == low.stat().st_size
     assert set(meta["dev_f1"]) == set(got) and low.stat().st_size < full.stat().st_size / 2
-    from safetensors.torch import load_file
 
     stored, whole = load_file(str(low)), load_file(str(full))
     factored = {k[: -len(".delta_u")] for k in stored if k.endswith(".delta_u")}

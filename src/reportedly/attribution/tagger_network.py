@@ -199,7 +199,7 @@ def weight_soup(states: Sequence[dict[str, torch.Tensor]], base: dict[str, torch
     for name in names:
         if any(f[name].shape != full[0][name].shape for f in full[1:]):
             raise ValueError(f"the states to average differ in the shape of {name}")
-    return {name: (torch.stack([f[name].float() for f in full]).mean(0)).to(torch.float16) for name in sorted(names)}
+    return {name: torch.stack([f[name].float() for f in full]).mean(0).to(torch.float16) for name in sorted(names)}
 
 
 def pad(batch: Sequence[Window], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

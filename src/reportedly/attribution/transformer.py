@@ -70,11 +70,11 @@ META = "attribution_accurate.json"
 MPNET_ARTEFACT = "attribution_accurate_mpnet.safetensors"
 MPNET_META = "attribution_accurate_mpnet.json"
 # The shipped accurate tagger averages two taggers' log-probabilities: MiniLM-L6 (all six layers
-# fine-tuned on a GPU) and MPNet-base (all twelve layers fine-tuned on a CPU in bfloat16, tenth
-# round; stored as a rank-64 change from the base). On PolNeAR dev (exact F1 source / cue / content
-# / whole, accurate mode at its cue floor, float32) MPNet alone gives .839 / .767 / .671 / .591; a
-# little of MiniLM, .1 / .9, .841 / .771 / .670 / .592; .3 / .7 .841 / .776 / .660 / .588 (chosen
-# on dev: content is the role furthest from its target).
+# fine-tuned on a GPU) and MPNet-base (all twelve layers fine-tuned on a GPU, the weight average of
+# two fits from one seed, eleventh round; stored as a rank-64 change from the base). On PolNeAR dev
+# (exact F1 source / cue / content / whole, accurate mode at its cue floor, float32) MPNet alone
+# gives .837 / .778 / .680 / .612; a little of MiniLM, .1 / .9, .840 / .783 / .685 / .619; .2 / .8
+# .838 / .784 / .679 / .611 (chosen on dev: content is the role furthest from its target).
 MEMBERS = ((ARTEFACT, META, 0.1), (MPNET_ARTEFACT, MPNET_META, 0.9))
 # The tagger's content pieces are rarely strays: letting ``link`` reach further for them pays on
 # PolNeAR dev (content exact F1 .612 at 0 words, .615 at 8, the CRF's setting, .621 at 16, .616 at 32).
