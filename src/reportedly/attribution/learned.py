@@ -253,7 +253,9 @@ def featurize(
             f.append("qmark")
         cue_verb = is_cue_verb[i]
         if p == "VERB" or cue_verb:
-            kinds = set(children[i]) if i in children else set()
+            # Sorted: a set iterates in an order that varies between processes (string hashing), and
+            # the CNN sums feature vectors in the order given, so the order must not vary.
+            kinds = sorted(set(children[i])) if i in children else []
             f += ["ch=" + c for c in kinds]
             if cue_verb:
                 f.append("cueverb")
@@ -617,6 +619,44 @@ def _read_prior(model_path: Path) -> dict[str, float]:
     return prior
 
 
+def windows(doc: Doc, rules: Sequence[Candidate], prior: dict[str, float]) -> list[tuple[int, int]]:
+    """Token ranges to tag: each sentence holding a word that could head an attribution the
+    rules did not find (a lexicon verb, "according", a word that is a cue in PolNeAR train
+    often enough to pass :data:`MIN_REPORTING`), with a sentence of context on each side.
+    Elsewhere a tagger could only repeat the rules, or propose what :func:`merge` refuses;
+    skipping it keeps the analysis within its throughput budget."""
+    sents = dc.sents(doc)
+    covered: set[int] = set()
+    for c in rules:
+        ranges = [c.cue, *c.content]
+        if c.source is not None:
+            ranges.append((c.source.start_char, c.source.end_char))
+        for s, e in ranges:
+            span = doc.char_span(s, e, alignment_mode="expand")
+            if span is not None:
+                covered.update(range(span.start, span.end))
+    cues = lexicons.load().cues
+    floor = max(MIN_REPORTING, 1e-9)
+    wanted: set[int] = set()
+    lemmas, pos, text, punct = dc.lower_lemmas(doc), dc.pos(doc), dc.texts(doc), dc.puncts(doc)
+    for k, sent in enumerate(sents):
+        for i in range(sent.start, sent.end):
+            if i in covered or (punct[i] and text[i] not in ":―—"):
+                continue
+            lemma, part = lemmas[i], pos[i]
+            if lemma == "according" or (part == "VERB" and lemma in cues) or prior.get(f"{lemma}|{part}", 0.0) >= floor:
+                wanted.update(range(k - WINDOW_CONTEXT, k + WINDOW_CONTEXT + 1))
+                break
+    out: list[tuple[int, int]] = []
+    for k in sorted(w for w in wanted if 0 <= w < len(sents)):
+        lo, hi = sents[k].start, sents[k].end
+        if out and out[-1][1] == lo:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
 class CRFExtractor:
     """The fast learned extractor: features, CRFsuite tagging, linking."""
 
@@ -672,42 +712,7 @@ class CRFExtractor:
         return tags, confidence
 
     def windows(self, doc: Doc, rules: Sequence[Candidate]) -> list[tuple[int, int]]:
-        """Token ranges to tag: each sentence holding a word that could head an attribution the
-        rules did not find (a lexicon verb, "according", a word that is a cue in PolNeAR train
-        often enough to pass :data:`MIN_REPORTING`), with a sentence of context on each side.
-        Elsewhere the CRF could only repeat the rules, or propose what :func:`merge` refuses;
-        skipping it keeps the analysis within its throughput budget."""
-        sents = dc.sents(doc)
-        covered: set[int] = set()
-        for c in rules:
-            ranges = [c.cue, *c.content]
-            if c.source is not None:
-                ranges.append((c.source.start_char, c.source.end_char))
-            for s, e in ranges:
-                span = doc.char_span(s, e, alignment_mode="expand")
-                if span is not None:
-                    covered.update(range(span.start, span.end))
-        cues = lexicons.load().cues
-        prior = self.cue_prior
-        floor = max(MIN_REPORTING, 1e-9)
-        wanted: set[int] = set()
-        lemmas, pos, text, punct = dc.lower_lemmas(doc), dc.pos(doc), dc.texts(doc), dc.puncts(doc)
-        for k, sent in enumerate(sents):
-            for i in range(sent.start, sent.end):
-                if i in covered or (punct[i] and text[i] not in ":―—"):
-                    continue
-                lemma, part = lemmas[i], pos[i]
-                if lemma == "according" or (part == "VERB" and lemma in cues) or prior.get(f"{lemma}|{part}", 0.0) >= floor:
-                    wanted.update(range(k - WINDOW_CONTEXT, k + WINDOW_CONTEXT + 1))
-                    break
-        out: list[tuple[int, int]] = []
-        for k in sorted(w for w in wanted if 0 <= w < len(sents)):
-            lo, hi = sents[k].start, sents[k].end
-            if out and out[-1][1] == lo:
-                out[-1] = (out[-1][0], hi)
-            else:
-                out.append((lo, hi))
-        return out
+        return windows(doc, rules, self.cue_prior)
 
 
 @lru_cache(maxsize=1)
