@@ -20,7 +20,8 @@ ModelOption = Annotated[
     AttributionModel,
     typer.Option(
         "--model",
-        help="Attribution extractor: fast (a CRF trained on PolNeAR; default), accurate (fine-tuned MiniLM and MPNet taggers; "
+        help="Attribution extractor: fast (a dilated CNN trained on PolNeAR, over the parse; default), "
+        "accurate (fine-tuned MiniLM and MPNet taggers; "
         "needs torch and reportedly[accurate]) or rules (the rules alone).",
     ),
 ]

@@ -1,0 +1,299 @@
+"""Attribution, fast: a dilated convolutional tagger over the CRF's features and spaCy's tok2vec.
+
+The fast mode's learned extractor since the twelfth round (``docs/accuracy.md``). Each token of
+the windows worth tagging (:func:`learned.windows`) is read as
+
+- the sum of learned vectors of its CRF feature strings (:func:`learned.featurize`: the word,
+  its neighbours, its way up the tree to the nearest reporting verb, the rules' roles, quotes);
+- spaCy's own contextual vector of it (``doc.tensor``, the 96 values ``tok2vec`` already
+  computed for the tagger and parser, so free here);
+
+and a stack of dilated convolutions (an ID-CNN, Strubell et al., EMNLP 2017) widens what each
+token sees to about fifteen words either side, which a CRF's features cannot. BIO tags come from
+a constrained Viterbi, and :func:`learned.link` groups them into attributions, as for the other
+taggers.
+
+Inference is plain numpy (the base install has no torch): a few matrix products per window.
+Training is ``scripts/train_attribution_fast_cnn.py`` (torch, a development dependency).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from spacy.tokens import Doc
+
+from reportedly.attribution.extractor import Candidate
+from reportedly.attribution.learned import _read_prior, featurize, link, reporting_strength, windows
+from reportedly.errors import ModelNotFoundError
+from reportedly.pipeline import doccache as dc
+
+ARTEFACT = "attribution_fast_cnn.npz"
+# Labels in the order of the network's outputs (the same as the transformer taggers').
+LABELS = ("O", "B-SRC", "I-SRC", "B-CUE", "I-CUE", "B-CON", "I-CON")
+_B_CUE = LABELS.index("B-CUE")
+_LN_EPS = 1e-5  # torch.nn.LayerNorm's default, which the network was trained with
+
+
+def _allowed() -> np.ndarray:
+    ok = np.ones((len(LABELS), len(LABELS)), dtype=bool)
+    for b, tag in enumerate(LABELS):
+        if tag.startswith("I-"):
+            for a, prev in enumerate(LABELS):
+                ok[a, b] = prev[2:] == tag[2:]
+    return ok
+
+
+_TRANS = np.where(_allowed(), 0.0, -1e9).astype(np.float32)
+_START = np.array([0.0 if not t.startswith("I-") else -1e9 for t in LABELS], dtype=np.float32)
+
+
+def viterbi(logprobs: np.ndarray) -> list[int]:
+    """The best label sequence under the BIO constraint (an I- tag continues its own role)."""
+    n = logprobs.shape[0]
+    if n == 0:
+        return []
+    score = logprobs[0] + _START
+    back = np.empty((n, len(LABELS)), dtype=np.int64)
+    for i in range(1, n):
+        cand = score[:, None] + _TRANS
+        back[i] = cand.argmax(0)
+        score = cand.max(0) + logprobs[i]
+    path = [int(score.argmax())]
+    for i in range(n - 1, 0, -1):
+        path.append(int(back[i, path[-1]]))
+    return path[::-1]
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(-1, keepdims=True)
+    out: np.ndarray = x - np.log(np.exp(x).sum(-1, keepdims=True))
+    return out
+
+
+class _Vocab(dict[str, int]):
+    """Feature string -> id; a feature never seen in training reads as 0 (a zero vector)."""
+
+    def __missing__(self, key: str) -> int:
+        return 0
+
+
+@dataclass
+class ConvNet:
+    """The network's weights, float32, with the feature vocabulary (id 0: a feature never seen)."""
+
+    vocab: _Vocab
+    embed: np.ndarray  # (features + 1) x dim, row 0 zero
+    tensor_w: np.ndarray  # dim x 96
+    tensor_b: np.ndarray
+    input_w: np.ndarray  # width x 2 dim
+    input_b: np.ndarray
+    conv_w: list[np.ndarray]  # each width x width x 3 (torch's Conv1d layout)
+    conv_b: list[np.ndarray]
+    dilations: tuple[int, ...]
+    norm_g: list[np.ndarray]
+    norm_b: list[np.ndarray]
+    out_w: np.ndarray  # labels x width
+    out_b: np.ndarray
+
+    def ids(self, feats: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """The feature ids of every token, flattened, and where each token's run starts."""
+        lookup = self.vocab.__getitem__  # a _Vocab: 0 for a feature never seen, without storing it
+        flat: list[int] = []
+        offsets: list[int] = []
+        for fs in feats:
+            offsets.append(len(flat))
+            flat.extend(map(lookup, fs) if fs else (0,))
+        return np.asarray(flat, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+
+    def logprobs(self, feats: Sequence[Sequence[str]], tensor: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
+        """Log-probabilities of the labels for the tokens of consecutive windows of ``lengths``."""
+        if not feats:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        flat, offsets = self.ids(feats)
+        bag = np.add.reduceat(self.embed[flat], offsets, axis=0)
+        tens = tensor.astype(np.float32, copy=False) @ self.tensor_w.T + self.tensor_b
+        h = np.maximum(np.concatenate([bag, tens], axis=1) @ self.input_w.T + self.input_b, 0.0)
+        # All windows in one pass: each is followed by as many zero rows as the widest dilation,
+        # kept zero after every layer, which is the zero padding torch gave each window alone.
+        gap = max(self.dilations, default=0)
+        rows = np.asarray(lengths, dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(rows + gap)[:-1]])
+        where = np.concatenate([np.arange(s, s + m) for s, m in zip(starts, rows, strict=True)])
+        x = np.zeros((int(rows.sum() + gap * len(rows)), h.shape[1]), dtype=np.float32)
+        x[where] = h
+        keep = np.zeros((x.shape[0], 1), dtype=np.float32)
+        keep[where] = 1.0
+        x = self._layers(x, keep)
+        return _log_softmax(x[where] @ self.out_w.T + self.out_b)
+
+    def _layers(self, x: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        m = x.shape[0]
+        for w, b, d, g, beta in zip(self.conv_w, self.conv_b, self.dilations, self.norm_g, self.norm_b, strict=True):
+            # A kernel of 3 at dilation d: the token, and the ones d before and d after.
+            y = x @ w[:, :, 1].T + b
+            if d < m:
+                y[d:] += x[:-d] @ w[:, :, 0].T
+                y[:-d] += x[d:] @ w[:, :, 2].T
+            z = x + np.maximum(y, 0.0)
+            mu = z.mean(-1, keepdims=True)
+            var = ((z - mu) ** 2).mean(-1, keepdims=True)
+            x = ((z - mu) / np.sqrt(var + _LN_EPS) * g + beta) * keep
+        return x
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray], vocab: Sequence[str], dilations: Sequence[int]) -> ConvNet:
+        """From the training network's ``state_dict`` (as numpy arrays) and its vocabulary, in id order."""
+        f = {k: np.asarray(v, dtype=np.float32) for k, v in state.items()}
+        n = len(dilations)
+        embed = f["emb.weight"].copy()
+        embed[0] = 0.0
+        return cls(
+            vocab=_Vocab((s, i + 1) for i, s in enumerate(vocab)),
+            embed=embed,
+            tensor_w=f["tproj.weight"],
+            tensor_b=f["tproj.bias"],
+            input_w=f["inp.weight"],
+            input_b=f["inp.bias"],
+            conv_w=[f[f"convs.{k}.weight"] for k in range(n)],
+            conv_b=[f[f"convs.{k}.bias"] for k in range(n)],
+            dilations=tuple(int(d) for d in dilations),
+            norm_g=[f[f"norms.{k}.weight"] for k in range(n)],
+            norm_b=[f[f"norms.{k}.bias"] for k in range(n)],
+            out_w=f["out.weight"],
+            out_b=f["out.bias"],
+        )
+
+    def save(self, path: Path) -> None:
+        """An ``.npz`` of float16 weights and the vocabulary as UTF-8 JSON (no pickles; features hold
+        newlines: "w=\\n\\n"), written
+        with no timestamps, so that the same network gives the same bytes."""
+        vocab = sorted(self.vocab, key=self.vocab.__getitem__)
+        arrays: dict[str, np.ndarray] = {
+            "vocab": np.frombuffer(json.dumps(vocab, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+            "dilations": np.asarray(self.dilations, dtype=np.int64),
+            "embed": self.embed,
+            "tensor_w": self.tensor_w,
+            "tensor_b": self.tensor_b,
+            "input_w": self.input_w,
+            "input_b": self.input_b,
+            "out_w": self.out_w,
+            "out_b": self.out_b,
+        }
+        for k in range(len(self.dilations)):
+            arrays[f"conv_w{k}"] = self.conv_w[k]
+            arrays[f"conv_b{k}"] = self.conv_b[k]
+            arrays[f"norm_g{k}"] = self.norm_g[k]
+            arrays[f"norm_b{k}"] = self.norm_b[k]
+        buf = io.BytesIO()
+        stored: dict[str, Any] = {k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in arrays.items()}
+        np.savez_compressed(buf, **stored)
+        _write_stable_zip(buf.getvalue(), path)
+
+    @classmethod
+    def load(cls, path: Path) -> ConvNet:
+        if not path.is_file():
+            raise ModelNotFoundError(f"attribution model not found: {path}")
+        with np.load(path, allow_pickle=False) as z:
+            a: dict[str, Any] = {k: z[k] for k in z.files}
+        f = {k: v.astype(np.float32) for k, v in a.items() if v.dtype == np.float16}
+        vocab: list[str] = json.loads(bytes(a["vocab"]).decode("utf-8"))
+        n = len(a["dilations"])
+        return cls(
+            vocab=_Vocab((s, i + 1) for i, s in enumerate(vocab)),
+            embed=f["embed"],
+            tensor_w=f["tensor_w"],
+            tensor_b=f["tensor_b"],
+            input_w=f["input_w"],
+            input_b=f["input_b"],
+            conv_w=[f[f"conv_w{k}"] for k in range(n)],
+            conv_b=[f[f"conv_b{k}"] for k in range(n)],
+            dilations=tuple(int(d) for d in a["dilations"]),
+            norm_g=[f[f"norm_g{k}"] for k in range(n)],
+            norm_b=[f[f"norm_b{k}"] for k in range(n)],
+            out_w=f["out_w"],
+            out_b=f["out_b"],
+        )
+
+
+def _write_stable_zip(data: bytes, path: Path) -> None:
+    """``np.savez`` stamps each member with the time of writing; rewrite them with a fixed one."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        for info in sorted(src.infolist(), key=lambda i: i.filename):
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(fixed, src.read(info.filename))
+
+
+class ConvExtractor:
+    """The fast learned extractor: the CRF's features and spaCy's vectors, a dilated CNN, linking."""
+
+    def __init__(self, model_path: Path | str | None = None) -> None:
+        with resources.as_file(resources.files("reportedly.models") / ARTEFACT) as shipped:
+            path = Path(model_path) if model_path is not None else shipped
+            self.net = ConvNet.load(path)
+            # The cue prior the features read is the CRF's (learned from the same PolNeAR train).
+            self.cue_prior = _read_prior(shipped.with_name("attribution_fast.crfsuite.gz"))
+
+    def tag(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[str]:
+        """BIO tags for every token; "O" outside the windows worth tagging."""
+        return self._tag(doc, paragraphs, rules)[0]
+
+    def extract(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[Candidate]:
+        tags, confidence = self._tag(doc, paragraphs, rules)
+        found = link(doc, tags, paragraphs)
+        if found:
+            starts = {t.idx: t.i for t in dc.tokens(doc)}
+            for c in found:
+                c.confidence = confidence.get(starts.get(c.cue[0], -1), 0.0)
+                c.reporting = reporting_strength(c, self.cue_prior)
+        return found
+
+    def _tag(
+        self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]
+    ) -> tuple[list[str], dict[int, float]]:
+        """Tags, and for each token tagged B-CUE the network's probability of that tag."""
+        tags = ["O"] * len(doc)
+        confidence: dict[int, float] = {}
+        segments = windows(doc, rules, self.cue_prior)
+        if not segments:
+            return tags, confidence
+        sel = [i for lo, hi in segments for i in range(lo, hi)]
+        feats = featurize(doc, paragraphs, rules, self.cue_prior, select=sel)
+        tensor = _tensor(doc, sel)
+        lp = self.net.logprobs(feats, tensor, [hi - lo for lo, hi in segments])
+        at = 0
+        for lo, hi in segments:
+            part = lp[at : at + hi - lo]
+            for k, lab in enumerate(viterbi(part)):
+                tags[lo + k] = LABELS[lab]
+                if lab == _B_CUE:
+                    confidence[lo + k] = float(np.exp(part[k, _B_CUE]))
+            at += hi - lo
+        return tags, confidence
+
+
+def _tensor(doc: Doc, sel: Sequence[int]) -> np.ndarray:
+    """spaCy's tok2vec vectors of the selected tokens. A doc parsed without ``tok2vec`` (or from
+    a DocBin, which does not keep them) has none: zeros then, so the features alone decide."""
+    t = doc.tensor
+    if t is None or getattr(t, "shape", (0,))[0] != len(doc) or len(t.shape) != 2:
+        return np.zeros((len(sel), 96), dtype=np.float32)
+    return np.asarray(t[sel], dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def load_conv() -> ConvExtractor:
+    return ConvExtractor()

@@ -1,0 +1,147 @@
+"""The fast attribution tagger (a dilated CNN over the CRF's features and spaCy's vectors):
+numpy inference against the torch network it was trained as, decoding, retraining, scores."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reportedly.attribution.convtagger import ARTEFACT, LABELS, ConvExtractor, ConvNet, viterbi
+from reportedly.evaluation.polnear import load_split
+from reportedly.evaluation.runner import evaluate
+from reportedly.ingest import paragraph_spans
+from reportedly.pipeline.nlp import load_nlp
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "src/reportedly/models"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def test_numpy_network_computes_what_the_torch_network_trained() -> None:
+    """The shipped network runs on numpy; its log-probabilities must be the torch module's, windows
+    of one token included (a dilation longer than the window), unknown features included."""
+    torch = pytest.importorskip("torch")
+    from train_attribution_fast_cnn import build_network
+
+    torch.manual_seed(0)
+    net = build_network(50, 8, 16, (1, 2, 4), 0.2)
+    net.eval()
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    state = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    numpy_net = ConvNet.from_state(state, [f"f{i}" for i in range(50)], (1, 2, 4))
+    rng = np.random.default_rng(0)
+    lengths = [5, 1, 9]
+    feats = [[f"f{j}" for j in rng.integers(0, 60, size=rng.integers(1, 6))] for _ in range(sum(lengths))]
+    tensor = rng.normal(size=(sum(lengths), 96)).astype(np.float32)
+    flat, offsets = numpy_net.ids(feats)
+    with torch.no_grad():
+        want = torch.log_softmax(net(torch.tensor(flat), torch.tensor(offsets), torch.tensor(tensor), lengths), -1).numpy()
+    got = numpy_net.logprobs(feats, tensor, lengths)
+    assert np.abs(got - want).max() < 1e-4
+
+
+def test_save_and_load_keep_the_network(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    state = {
+        "emb.weight": rng.normal(size=(4, 3)),
+        "tproj.weight": rng.normal(size=(3, 96)),
+        "tproj.bias": rng.normal(size=3),
+        "inp.weight": rng.normal(size=(5, 6)),
+        "inp.bias": rng.normal(size=5),
+        "convs.0.weight": rng.normal(size=(5, 5, 3)),
+        "convs.0.bias": rng.normal(size=5),
+        "norms.0.weight": rng.normal(size=5),
+        "norms.0.bias": rng.normal(size=5),
+        "out.weight": rng.normal(size=(7, 5)),
+        "out.bias": rng.normal(size=7),
+    }
+    net = ConvNet.from_state(state, ["w=said", "l=say", "p=VERB"], (2,))
+    net.save(tmp_path / "a.npz")
+    net.save(tmp_path / "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()  # no timestamps
+    back = ConvNet.load(tmp_path / "a.npz")
+    assert back.vocab == net.vocab
+    feats = [["w=said", "p=VERB"], ["l=say", "unseen"], []]
+    tensor = rng.normal(size=(3, 96)).astype(np.float32)
+    # float16 storage: equal to the float32 network within rounding
+    assert np.abs(back.logprobs(feats, tensor, [3]) - net.logprobs(feats, tensor, [3])).max() < 0.05
+
+
+def test_viterbi_keeps_runs_well_formed() -> None:
+    """An I- tag only continues a run of its own role, even where the network prefers otherwise."""
+    lp = np.log(np.full((4, len(LABELS)), 0.01, dtype=np.float32))
+    lp[0, LABELS.index("O")] = 0.0
+    lp[1, LABELS.index("I-CON")] = 0.0  # after O: not allowed
+    lp[2, LABELS.index("B-CUE")] = 0.0
+    lp[3, LABELS.index("I-SRC")] = 0.0  # after a cue: not allowed
+    tags = [LABELS[i] for i in viterbi(lp)]
+    for prev, tag in zip(["O", *tags], tags, strict=False):
+        assert not tag.startswith("I-") or prev[2:] == tag[2:], tags
+    assert tags[2] == "B-CUE"
+
+
+def test_the_extractor_reads_a_dev_article_with_and_without_vectors() -> None:
+    """On a PolNeAR dev article parsed live, the tagger finds attributions whose cues are words of
+    the text; a doc without tok2vec vectors (from a DocBin) still gets tags, not an error."""
+    from reportedly.attribution.extractor import extract
+
+    (gold,) = load_split("dev", limit=1)
+    doc = load_nlp()(gold.text)
+    paras = [(p.start, p.end) for p in paragraph_spans(gold.text)]
+    rules = extract(doc, paras)
+    ext = ConvExtractor()
+    found = ext.extract(doc, paras, rules)
+    assert found and all(0 <= c.confidence <= 1 for c in found)
+    assert all(gold.text[c.cue[0] : c.cue[1]].strip() for c in found)
+    doc.tensor = np.zeros((0, 0), dtype=np.float32)
+    assert len(ext.tag(doc, paras, rules)) == len(doc)
+
+
+def test_retraining_gives_the_same_bytes_whatever_the_thread_default(tmp_path: Path) -> None:
+    """A fixed seed and thread count: two trainings on a slice write the same model, the first
+    parsing the articles, the second reading them from the cache the first wrote (which must give
+    the same spaCy vectors) and started with another OpenMP default."""
+    outs = []
+    for k, threads in enumerate(("2", "3")):
+        out = tmp_path / f"m{k}.npz"
+        cmd = [sys.executable, str(ROOT / "scripts/train_attribution_fast_cnn.py"), "--limit", "12", "--epochs", "1"]
+        cmd += ["--cache", str(tmp_path / "cache"), "--out", str(out), "--no-check"]
+        env = dict(os.environ, OMP_NUM_THREADS=threads)
+        subprocess.run(cmd, check=True, env=env, capture_output=True, cwd=ROOT)
+        outs.append(hashlib.sha256(out.read_bytes()).hexdigest())
+        assert json.loads(out.with_suffix(".json").read_text())["recipe"]["seed"] == 13
+    assert outs[0] == outs[1]
+
+
+def test_shipped_fast_model_scores_hold_on_dev() -> None:
+    """The dev figures written beside the shipped model (and quoted in its card) are what
+    ``reportedly eval polnear --model fast`` measures now."""
+    recorded = json.loads((MODELS / ARTEFACT).with_suffix(".json").read_text())["dev_f1"]
+    result = evaluate(load_split("dev"), "reportedly", model="fast")
+    for role in ("source", "cue", "content"):
+        assert result["overall"][role]["exact"]["f1"] == pytest.approx(recorded[f"{role}/exact"]["f1"], abs=0.005), role
+
+
+def test_fast_mode_keeps_acts_out() -> None:
+    """The network alone tags "offered" as a cue (content "the president"), as PolNeAR's annotators
+    sometimes do; fast's plausibility tests keep it an event, and a speech verb still stands."""
+    from reportedly.attribution.extractor import extract
+    from reportedly.model import Article, ArticleMeta
+    from reportedly.pipeline.analyzer import Analyzer
+
+    text = "Sessions offered his resignation to the president."
+    doc = load_nlp()(text)
+    tagged = ConvExtractor().extract(doc, [(0, len(text))], extract(doc, [(0, len(text))]))
+    assert any(text[c.cue[0] : c.cue[1]] == "offered" for c in tagged)
+    report = Analyzer("fast").analyze(Article(id="t", text=text, meta=ArticleMeta()))
+    assert report.attributions == []
+    said = Analyzer("fast").analyze(Article(id="u", text="Officials said the offer was refused.", meta=ArticleMeta()))
+    assert [a.cue.text for a in said.attributions] == ["said"]
