@@ -136,7 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev-limit", type=int, default=None)
     ap.add_argument("--c", type=float, default=C)
     ap.add_argument("--margin", type=float, default=None, help="skip the dev search: this margin for every role")
+    ap.add_argument("--score-only", action="store_true", help="re-measure the dev figures of the model at --out, no training")
     args = ap.parse_args(argv)
+    if args.score_only:  # after a change to the extractors the model runs behind
+        model = json.loads(args.out.read_text(encoding="utf-8"))
+        model["dev_exact_f1"] = dev_scores(model, load_split("dev", args.data, limit=args.dev_limit))
+        args.out.write_text(json.dumps(model, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(json.dumps({"dev_exact_f1": model["dev_exact_f1"]}, indent=2))
+        return 0
 
     started = time.perf_counter()
     train_docs = load_split("train", args.data, limit=args.limit)
