@@ -105,7 +105,11 @@ def train(xs: list[list[list[str]]], ys: list[list[str]], out: Path, params: dic
 
 def score(model: Path, docs: list[GoldDoc]) -> dict[str, dict[str, float]]:
     """Dev figures of the model at ``model``, measured as ``reportedly eval polnear --model fast`` does."""
-    analyzer = Analyzer("fast", learned=CRFExtractor(model))
+    return dev_figures(Analyzer("fast", learned=CRFExtractor(model)), docs)
+
+
+def dev_figures(analyzer: Analyzer, docs: list[GoldDoc]) -> dict[str, dict[str, float]]:
+    """P / R / F1 per role and match mode, as ``reportedly eval polnear`` measures them."""
     overall = evaluate(docs, "reportedly", analyzer=analyzer)["overall"]
     return {
         f"{role}/{mode}": {k: overall[role][mode][k] for k in ("precision", "recall", "f1")}

@@ -32,14 +32,12 @@ os.environ.setdefault("OMP_DYNAMIC", "FALSE")
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_attribution import parsed
+from train_attribution import dev_figures, parsed
 
 from reportedly.attribution.convtagger import ARTEFACT, LABELS, ConvExtractor, ConvNet
 from reportedly.attribution.extractor import extract
 from reportedly.attribution.learned import _read_prior, bio_labels, featurize, windows
 from reportedly.evaluation.polnear import GoldDoc, load_split
-from reportedly.evaluation.runner import evaluate
-from reportedly.evaluation.scoring import MODES
 from reportedly.ingest import paragraph_spans
 from reportedly.pipeline import doccache as dc
 from reportedly.pipeline.analyzer import Analyzer, fast_steps
@@ -158,13 +156,7 @@ def fit(train: list[Segment], args: argparse.Namespace) -> ConvNet:
 
 def score(model: Path, docs: list[GoldDoc]) -> dict[str, dict[str, float]]:
     """Dev figures of the model at ``model``, measured as ``reportedly eval polnear --model fast`` does."""
-    analyzer = Analyzer("fast", steps=fast_steps(ConvExtractor(model)))
-    overall = evaluate(docs, "reportedly", analyzer=analyzer)["overall"]
-    return {
-        f"{role}/{mode}": {k: overall[role][mode][k] for k in ("precision", "recall", "f1")}
-        for role in ("source", "cue", "content", "attribution")
-        for mode in MODES
-    }
+    return dev_figures(Analyzer("fast", steps=fast_steps(ConvExtractor(model))), docs)
 
 
 def main(argv: list[str] | None = None) -> int:

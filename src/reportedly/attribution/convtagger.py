@@ -32,9 +32,8 @@ import numpy as np
 from spacy.tokens import Doc
 
 from reportedly.attribution.extractor import Candidate
-from reportedly.attribution.learned import _read_prior, featurize, link, reporting_strength, windows
+from reportedly.attribution.learned import _read_prior, featurize, linked, windows
 from reportedly.errors import ModelNotFoundError
-from reportedly.pipeline import doccache as dc
 
 ARTEFACT = "attribution_fast_cnn.npz"
 # Labels in the order of the network's outputs (the same as the transformer taggers').
@@ -253,13 +252,7 @@ class ConvExtractor:
 
     def extract(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[Candidate]:
         tags, confidence = self._tag(doc, paragraphs, rules)
-        found = link(doc, tags, paragraphs)
-        if found:
-            starts = {t.idx: t.i for t in dc.tokens(doc)}
-            for c in found:
-                c.confidence = confidence.get(starts.get(c.cue[0], -1), 0.0)
-                c.reporting = reporting_strength(c, self.cue_prior)
-        return found
+        return linked(doc, tags, confidence, paragraphs, self.cue_prior)
 
     def _tag(
         self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]

@@ -657,6 +657,24 @@ def windows(doc: Doc, rules: Sequence[Candidate], prior: dict[str, float]) -> li
     return out
 
 
+def linked(
+    doc: Doc,
+    tags: Sequence[str],
+    confidence: dict[int, float],
+    paragraphs: Sequence[tuple[int, int]],
+    cue_prior: dict[str, float],
+) -> list[Candidate]:
+    """A tagger's attributions (:func:`link`), each with the tagger's confidence in its cue's first
+    token (``confidence``: token index -> probability of B-CUE) and its :func:`reporting_strength`."""
+    found = link(doc, tags, paragraphs)
+    if found:
+        starts = {t.idx: t.i for t in dc.tokens(doc)}
+        for c in found:
+            c.confidence = confidence.get(starts.get(c.cue[0], -1), 0.0)
+            c.reporting = reporting_strength(c, cue_prior)
+    return found
+
+
 class CRFExtractor:
     """The fast learned extractor: features, CRFsuite tagging, linking."""
 
@@ -682,13 +700,7 @@ class CRFExtractor:
 
     def extract(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[Candidate]:
         tags, confidence = self._tag(doc, paragraphs, rules)
-        found = link(doc, tags, paragraphs)
-        if found:
-            starts = {t.idx: t.i for t in dc.tokens(doc)}
-            for c in found:
-                c.confidence = confidence.get(starts.get(c.cue[0], -1), 0.0)
-                c.reporting = reporting_strength(c, self.cue_prior)
-        return found
+        return linked(doc, tags, confidence, paragraphs, self.cue_prior)
 
     def _tag(
         self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]
