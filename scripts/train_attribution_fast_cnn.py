@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_attribution import dev_figures, parsed
 
-from reportedly.attribution.convtagger import ARTEFACT, LABELS, ConvExtractor, ConvNet
+from reportedly.attribution.convtagger import ARTEFACT, COVERS, LABELS, ConvExtractor, ConvNet
 from reportedly.attribution.extractor import extract
 from reportedly.attribution.learned import _read_prior, bio_labels, featurize, windows
 from reportedly.evaluation.polnear import GoldDoc, load_split
@@ -47,8 +47,9 @@ LABEL_ID = {t: i for i, t in enumerate(LABELS)}
 Segment = tuple[list[list[str]], np.ndarray, list[int]]
 
 
-def segments(docs: list[GoldDoc], cache: Path, split: str) -> list[Segment]:
-    """(features, tok2vec vectors, gold label ids) of every window of every article."""
+def segments(docs: list[GoldDoc], cache: Path, split: str, cover: str = "windows", context: bool = True) -> list[Segment]:
+    """(features, tok2vec vectors, gold label ids) of every window of every article (``cover``:
+    ``convtagger.COVERS``)."""
     prior = _read_prior(MODELS / "attribution_fast.crfsuite.gz")
     by_text = parsed(split, docs, cache)
     out: list[Segment] = []
@@ -56,9 +57,9 @@ def segments(docs: list[GoldDoc], cache: Path, split: str) -> list[Segment]:
         doc = by_text[d.text]  # with doc.tensor: ``parsed`` recomputes it for cached docs
         paras = [(p.start, p.end) for p in paragraph_spans(d.text)]
         rules = extract(doc, paras)
-        segs = windows(doc, rules, prior)
+        segs = windows(doc, rules if cover == "windows" else (), prior)
         sel = [i for lo, hi in segs for i in range(lo, hi)]
-        feats = featurize(doc, paras, rules, prior, select=sel) if sel else []
+        feats = featurize(doc, paras, rules, prior, select=sel, context=context) if sel else []
         gold = bio_labels(doc, d.attributions)
         at = 0
         for lo, hi in segs:
@@ -151,7 +152,7 @@ def fit(train: list[Segment], args: argparse.Namespace) -> ConvNet:
             total += float(loss.detach())
         print(f"epoch {epoch + 1}: loss {total:.1f} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
     state = {k: v.detach().numpy() for k, v in net.state_dict().items()}
-    return ConvNet.from_state(state, vocab, dilations)
+    return ConvNet.from_state(state, vocab, dilations, cover=args.cover, context=args.context)
 
 
 def score(model: Path, docs: list[GoldDoc]) -> dict[str, dict[str, float]]:
@@ -169,13 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--dim", type=int, default=32, help="width of each feature's vector")
-    ap.add_argument("--width", type=int, default=128, help="channels of the convolutions")
+    ap.add_argument("--width", type=int, default=96, help="channels of the convolutions")
     ap.add_argument("--dilations", default="1,2,4,8")
     ap.add_argument("--min-count", type=int, default=3, help="features seen fewer times in train are dropped")
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2, help="torch threads (fixed: CPU sums depend on the split)")
+    ap.add_argument(
+        "--cover", choices=COVERS, default="cue", help="the sentences tagged (default: every one with a reporting word)"
+    )
+    ap.add_argument("--context", action="store_true", help="also the neighbouring words' features (the convolutions see them)")
     ap.add_argument("--no-check", action="store_true", help="skip the dev scoring")
     ap.add_argument("--score-only", action="store_true", help="re-measure the dev figures of the model at --out, no training")
     args = ap.parse_args(argv)
@@ -189,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     train_docs = load_split("train", args.data, limit=args.limit)
     cache = args.cache if args.limit is None else args.cache / f"limit{args.limit}"
     started = time.perf_counter()
-    train = segments(train_docs, cache, "train")
+    train = segments(train_docs, cache, "train", args.cover, args.context)
     print(
         f"{len(train)} windows, {sum(len(g) for _, _, g in train)} tokens ({time.perf_counter() - started:.0f} s)",
         file=sys.stderr,
@@ -201,7 +206,21 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "recipe": {
             k: getattr(args, k)
-            for k in ("epochs", "seed", "dim", "width", "dilations", "min_count", "dropout", "lr", "batch", "threads", "limit")
+            for k in (
+                "epochs",
+                "seed",
+                "dim",
+                "width",
+                "dilations",
+                "min_count",
+                "dropout",
+                "lr",
+                "batch",
+                "threads",
+                "limit",
+                "cover",
+                "context",
+            )
         },
         "train_documents": len(train_docs),
         "features": len(net.vocab),

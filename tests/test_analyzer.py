@@ -32,3 +32,54 @@ def test_settled_analyzer_hides_its_models_from_the_collector_and_reports_the_sa
         assert _tracked(after)
     finally:
         gc.unfreeze()
+
+
+def test_fast_step_takes_the_rules_content_where_both_found_the_cue() -> None:
+    """Fast's network leads, but where a rule found the same cue the rule's Content (cut from the
+    parse tree) replaces the network's; the network's source and cue stay, and an attribution the
+    rules did not find keeps its own Content."""
+    from reportedly.attribution.extractor import Candidate
+    from reportedly.model import AttributionKind
+    from reportedly.pipeline.analyzer import Step
+
+    rule = Candidate(AttributionKind.indirect, (10, 14), [(20, 40)], "speech:verb+complement")
+    tagged = Candidate(AttributionKind.indirect, (10, 14), [(20, 33)], "crf", confidence=0.9, reporting=1.0)
+    alone = Candidate(AttributionKind.direct, (60, 64), [(66, 80)], "crf", confidence=0.9, reporting=1.0)
+
+    class Fixed:
+        def extract(self, doc: object, paragraphs: object, rules: object) -> list[Candidate]:
+            return [tagged, alone]
+
+    step = Step(Fixed(), 0.5, learned_first=True, plausible=True, rule_content=True)  # type: ignore[arg-type]
+    out = sorted(step.combine([rule], [tagged, alone]), key=lambda c: c.cue)
+    assert [(c.cue, c.content, c.rule) for c in out] == [((10, 14), [(20, 40)], "crf"), ((60, 64), [(66, 80)], "crf")]
+    without = Step(Fixed(), 0.5, learned_first=True, plausible=True)  # type: ignore[arg-type]
+    assert sorted(without.combine([rule], [tagged, alone]), key=lambda c: c.cue)[0].content == [(20, 33)]
+
+
+def test_fast_step_gives_an_unsourced_tagged_cue_its_verbs_subject() -> None:
+    """A tagged attribution with no Source takes the subject of its cue verb (``parse_sources``);
+    one whose "subject" lies inside its content (a parse gone wrong) stays unsourced."""
+    from reportedly.attribution.extractor import Candidate
+    from reportedly.model import AttributionKind
+    from reportedly.pipeline.analyzer import Step
+    from reportedly.pipeline.nlp import load_nlp
+
+    text = "The senator from Ohio insisted that the vote was rigged."
+    doc = load_nlp()(text)
+    said = next(t for t in doc if t.text == "insisted")
+    content = [(text.index("the vote"), len(text) - 1)]
+    cue = (said.idx, said.idx + len(said.text))
+    tagged = Candidate(AttributionKind.indirect, cue, content, "crf", cue_token=said, confidence=0.9)
+
+    class Fixed:
+        def extract(self, doc: object, paragraphs: object, rules: object) -> list[Candidate]:
+            return [tagged]
+
+    (got,) = Step(Fixed(), 0.5, learned_first=True, parse_sources=True).combine([], [tagged])  # type: ignore[arg-type]
+    assert got.source is not None and got.source.text == "The senator from Ohio"
+    (plain,) = Step(Fixed(), 0.5, learned_first=True).combine([], [tagged])  # type: ignore[arg-type]
+    assert plain.source is None
+    inside = Candidate(AttributionKind.indirect, tagged.cue, [(0, len(text) - 1)], "crf", cue_token=said, confidence=0.9)
+    (kept,) = Step(Fixed(), 0.5, learned_first=True, parse_sources=True).combine([], [inside])  # type: ignore[arg-type]
+    assert kept.source is None

@@ -186,3 +186,14 @@ def test_layout_names_the_speaker_without_a_verb() -> None:
         ("Pamela Padilla", "―", "“He is ignorant of our culture.”", "pull-quote"),
         ("Krystal Correa", "―", "“Trump scares me.”", "pull-quote"),
     ]
+
+
+def test_relative_pronoun_is_the_source_and_resolves_to_its_noun() -> None:
+    """PolNeAR's annotators mark "who" as the Source of a cue inside a relative clause; reportedly
+    keeps that span and credits the claim to the noun the clause hangs on."""
+    text = "The plan was criticised by Victor Cha, who said that the talks had failed."
+    r = analyze(text)
+    a = next(a for a in r.attributions if a.cue.text == "said")
+    assert a.source.text == "who"
+    assert r.source(a.source_id).name == "Victor Cha"
+    assert r.source(a.source_id).kind == SourceKind.person

@@ -63,12 +63,13 @@ def test_save_and_load_keep_the_network(tmp_path: Path) -> None:
         "out.weight": rng.normal(size=(7, 5)),
         "out.bias": rng.normal(size=7),
     }
-    net = ConvNet.from_state(state, ["w=said", "l=say", "p=VERB"], (2,))
+    net = ConvNet.from_state(state, ["w=said", "l=say", "p=VERB"], (2,), cover="cue", context=False)
     net.save(tmp_path / "a.npz")
     net.save(tmp_path / "b.npz")
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()  # no timestamps
     back = ConvNet.load(tmp_path / "a.npz")
     assert back.vocab == net.vocab
+    assert (back.cover, back.context) == ("cue", False)  # what the extractor must feed it
     feats = [["w=said", "p=VERB"], ["l=say", "unseen"], []]
     tensor = rng.normal(size=(3, 96)).astype(np.float32)
     # float16 storage: equal to the float32 network within rounding
@@ -145,3 +146,48 @@ def test_fast_mode_keeps_acts_out() -> None:
     assert report.attributions == []
     said = Analyzer("fast").analyze(Article(id="u", text="Officials said the offer was refused.", meta=ArticleMeta()))
     assert [a.cue.text for a in said.attributions] == ["said"]
+
+
+def test_the_shipped_network_reads_the_rules_sentences_too() -> None:
+    """Fast's network tags every sentence with a reporting word (``cover="cue"``), the ones whose
+    attribution the rules already found included, so its source and cue can replace theirs."""
+    from reportedly.attribution.extractor import extract
+
+    text = "Officials at the agency said on Monday that the offer was refused."
+    doc = load_nlp()(text)
+    paras = [(0, len(text))]
+    rules = extract(doc, paras)
+    assert [text[c.cue[0] : c.cue[1]] for c in rules] == ["said"]
+    ext = ConvExtractor()
+    assert ext.net.cover == "cue"
+    tags = ext.tag(doc, paras, rules)
+    assert tags[[t.text for t in doc].index("said")] == "B-CUE"
+    assert "B-SRC" in tags
+
+
+def test_a_network_saved_before_cover_and_context_reads_the_windows(tmp_path: Path) -> None:
+    """Networks written before the thirteenth round hold no ``cover``/``context``: they were trained
+    on the windows, with the neighbours' features, and load so."""
+    import zipfile
+
+    rng = np.random.default_rng(2)
+    state = {
+        "emb.weight": rng.normal(size=(3, 2)),
+        "tproj.weight": rng.normal(size=(2, 96)),
+        "tproj.bias": rng.normal(size=2),
+        "inp.weight": rng.normal(size=(4, 4)),
+        "inp.bias": rng.normal(size=4),
+        "convs.0.weight": rng.normal(size=(4, 4, 3)),
+        "convs.0.bias": rng.normal(size=4),
+        "norms.0.weight": rng.normal(size=4),
+        "norms.0.bias": rng.normal(size=4),
+        "out.weight": rng.normal(size=(7, 4)),
+        "out.bias": rng.normal(size=7),
+    }
+    ConvNet.from_state(state, ["w=said", "p=VERB"], (1,), cover="cue", context=False).save(tmp_path / "new.npz")
+    with zipfile.ZipFile(tmp_path / "new.npz") as src, zipfile.ZipFile(tmp_path / "old.npz", "w") as dst:
+        for name in src.namelist():
+            if name not in ("cover.npy", "context.npy"):
+                dst.writestr(name, src.read(name))
+    old = ConvNet.load(tmp_path / "old.npz")
+    assert (old.cover, old.context) == ("windows", True)

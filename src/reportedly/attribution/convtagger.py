@@ -1,10 +1,14 @@
 """Attribution, fast: a dilated convolutional tagger over the CRF's features and spaCy's tok2vec.
 
-The fast mode's learned extractor since the twelfth round (``docs/accuracy.md``). Each token of
-the windows worth tagging (:func:`learned.windows`) is read as
+The fast mode's learned extractor since the twelfth round (``docs/accuracy.md``). Since the
+thirteenth, it tags every sentence holding a reporting word (``cover="cue"``; before, only those
+where the rules had left one untaken, ``cover="windows"``), so that it reads the rules' sentences
+too and its sources replace theirs where it finds the same cue. Each token is read as
 
-- the sum of learned vectors of its CRF feature strings (:func:`learned.featurize`: the word,
-  its neighbours, its way up the tree to the nearest reporting verb, the rules' roles, quotes);
+- the sum of learned vectors of its CRF feature strings (:func:`learned.featurize`: the word, its
+  way up the tree to the nearest reporting verb, the rules' roles, quotes; without the
+  neighbouring words' features, ``context=False``, which the convolutions see anyway and which
+  would cost a third more strings to build);
 - spaCy's own contextual vector of it (``doc.tensor``, the 96 values ``tok2vec`` already
   computed for the tagger and parser, so free here);
 
@@ -20,6 +24,7 @@ Training is ``scripts/train_attribution_fast_cnn.py`` (torch, a development depe
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from spacy.tokens import Doc
 
 from reportedly.attribution.extractor import Candidate
@@ -39,6 +45,9 @@ ARTEFACT = "attribution_fast_cnn.npz"
 # Labels in the order of the network's outputs (the same as the transformer taggers').
 LABELS = ("O", "B-SRC", "I-SRC", "B-CUE", "I-CUE", "B-CON", "I-CON")
 _B_CUE = LABELS.index("B-CUE")
+# The sentences a network tags: "windows", those holding a reporting word the rules did not take
+# up (``learned.windows``); "cue", every sentence holding a reporting word, the rules' ones too.
+COVERS = ("windows", "cue")
 _LN_EPS = 1e-5  # torch.nn.LayerNorm's default, which the network was trained with
 
 
@@ -102,6 +111,10 @@ class ConvNet:
     norm_b: list[np.ndarray]
     out_w: np.ndarray  # labels x width
     out_b: np.ndarray
+    # What the network was trained to read: the sentences it tags (``COVERS``) and whether each
+    # token's features include its neighbours' (``learned.featurize``'s ``context``).
+    cover: str = "windows"
+    context: bool = True
 
     def ids(self, feats: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """The feature ids of every token, flattened, and where each token's run starts."""
@@ -113,12 +126,22 @@ class ConvNet:
             flat.extend(map(lookup, fs) if fs else (0,))
         return np.asarray(flat, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
 
+    def bags(self, feats: Sequence[Sequence[str]]) -> np.ndarray:
+        """Per token, the sum of its features' vectors: a sparse token x feature count matrix
+        times the embedding table (faster than gathering every feature's row, then summing)."""
+        get = self.vocab.get  # dict.get runs in C: an unseen feature reads 0, a zero row
+        lengths = np.fromiter(map(len, feats), dtype=np.int64, count=len(feats))
+        flat = np.fromiter(map(get, itertools.chain.from_iterable(feats), itertools.repeat(0)), dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        counts = sparse.csr_matrix((np.ones(len(flat), dtype=np.float32), flat, indptr), shape=(len(feats), self.embed.shape[0]))
+        bag: np.ndarray = np.asarray(counts @ self.embed, dtype=np.float32)
+        return bag
+
     def logprobs(self, feats: Sequence[Sequence[str]], tensor: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
         """Log-probabilities of the labels for the tokens of consecutive windows of ``lengths``."""
         if not feats:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
-        flat, offsets = self.ids(feats)
-        bag = np.add.reduceat(self.embed[flat], offsets, axis=0)
+        bag = self.bags(feats)
         tens = tensor.astype(np.float32, copy=False) @ self.tensor_w.T + self.tensor_b
         h = np.maximum(np.concatenate([bag, tens], axis=1) @ self.input_w.T + self.input_b, 0.0)
         # All windows in one pass: each is followed by as many zero rows as the widest dilation,
@@ -136,20 +159,40 @@ class ConvNet:
 
     def _layers(self, x: np.ndarray, keep: np.ndarray) -> np.ndarray:
         m = x.shape[0]
-        for w, b, d, g, beta in zip(self.conv_w, self.conv_b, self.dilations, self.norm_g, self.norm_b, strict=True):
-            # A kernel of 3 at dilation d: the token, and the ones d before and d after.
-            y = x @ w[:, :, 1].T + b
+        for taps, b, d, g, beta in zip(self._taps, self.conv_b, self.dilations, self.norm_g, self.norm_b, strict=True):
+            # A kernel of 3 at dilation d: the token, and the ones d before and d after; the three
+            # taps in one product (columns: before, centre, after).
+            width = b.shape[0]
+            xw = x @ taps
+            y = xw[:, width : 2 * width] + b
             if d < m:
-                y[d:] += x[:-d] @ w[:, :, 0].T
-                y[:-d] += x[d:] @ w[:, :, 2].T
+                y[d:] += xw[:-d, :width]
+                y[:-d] += xw[d:, 2 * width :]
             z = x + np.maximum(y, 0.0)
-            mu = z.mean(-1, keepdims=True)
-            var = ((z - mu) ** 2).mean(-1, keepdims=True)
-            x = ((z - mu) / np.sqrt(var + _LN_EPS) * g + beta) * keep
+            z -= z.mean(-1, keepdims=True)
+            var = np.einsum("ij,ij->i", z, z)[:, None] / z.shape[1]
+            x = z * (keep / np.sqrt(var + _LN_EPS)) * g + beta * keep
         return x
 
+    @property
+    def _taps(self) -> list[np.ndarray]:
+        """Each convolution's kernel as one width x 3 width matrix, built once."""
+        cached: list[np.ndarray] | None = self.__dict__.get("_taps_cache")
+        if cached is None:
+            cached = [np.ascontiguousarray(np.concatenate([w[:, :, k].T for k in range(3)], axis=1)) for w in self.conv_w]
+            self.__dict__["_taps_cache"] = cached
+        return cached
+
     @classmethod
-    def from_state(cls, state: dict[str, np.ndarray], vocab: Sequence[str], dilations: Sequence[int]) -> ConvNet:
+    def from_state(
+        cls,
+        state: dict[str, np.ndarray],
+        vocab: Sequence[str],
+        dilations: Sequence[int],
+        *,
+        cover: str = "windows",
+        context: bool = True,
+    ) -> ConvNet:
         """From the training network's ``state_dict`` (as numpy arrays) and its vocabulary, in id order."""
         f = {k: np.asarray(v, dtype=np.float32) for k, v in state.items()}
         n = len(dilations)
@@ -169,6 +212,8 @@ class ConvNet:
             norm_b=[f[f"norms.{k}.bias"] for k in range(n)],
             out_w=f["out.weight"],
             out_b=f["out.bias"],
+            cover=cover,
+            context=context,
         )
 
     def save(self, path: Path) -> None:
@@ -186,6 +231,8 @@ class ConvNet:
             "input_b": self.input_b,
             "out_w": self.out_w,
             "out_b": self.out_b,
+            "cover": np.frombuffer(self.cover.encode("ascii"), dtype=np.uint8),
+            "context": np.asarray([int(self.context)], dtype=np.int64),
         }
         for k in range(len(self.dilations)):
             arrays[f"conv_w{k}"] = self.conv_w[k]
@@ -220,6 +267,9 @@ class ConvNet:
             norm_b=[f[f"norm_b{k}"] for k in range(n)],
             out_w=f["out_w"],
             out_b=f["out_b"],
+            # A network saved before these were recorded read the windows, with context.
+            cover=bytes(a["cover"]).decode("ascii") if "cover" in a else "windows",
+            context=bool(a["context"][0]) if "context" in a else True,
         )
 
 
@@ -237,7 +287,8 @@ def _write_stable_zip(data: bytes, path: Path) -> None:
 
 
 class ConvExtractor:
-    """The fast learned extractor: the CRF's features and spaCy's vectors, a dilated CNN, linking."""
+    """The fast learned extractor: the CRF's features and spaCy's vectors, a dilated CNN, linking.
+    It reads the sentences and features the network was trained on (``ConvNet.cover``, ``context``)."""
 
     def __init__(self, model_path: Path | str | None = None) -> None:
         with resources.as_file(resources.files("reportedly.models") / ARTEFACT) as shipped:
@@ -260,11 +311,11 @@ class ConvExtractor:
         """Tags, and for each token tagged B-CUE the network's probability of that tag."""
         tags = ["O"] * len(doc)
         confidence: dict[int, float] = {}
-        segments = windows(doc, rules, self.cue_prior)
+        segments = windows(doc, rules if self.net.cover == "windows" else (), self.cue_prior)
         if not segments:
             return tags, confidence
         sel = [i for lo, hi in segments for i in range(lo, hi)]
-        feats = featurize(doc, paragraphs, rules, self.cue_prior, select=sel)
+        feats = featurize(doc, paragraphs, rules, self.cue_prior, select=sel, context=self.net.context)
         tensor = _tensor(doc, sel)
         lp = self.net.logprobs(feats, tensor, [hi - lo for lo, hi in segments])
         at = 0

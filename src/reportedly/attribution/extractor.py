@@ -122,8 +122,8 @@ def _np(tok: Token) -> TokSpan:
 def _subject(tok: Token) -> Token | None:
     for child in tok.children:
         if child.dep_ in _SUBJ:
-            if child.tag_ in ("WP", "WDT") and tok.dep_ == "relcl":
-                return tok.head  # "Smith, who said ...": the source is Smith, not "who"
+            # "Smith, who said ...": "who" is the Source, as PolNeAR's annotators mark it; the
+            # resolver takes it to Smith (``sources.Resolver``).
             return child
         if child.dep_ == "agent":  # passive: "was told by officials"
             for pobj in child.children:
@@ -134,6 +134,17 @@ def _subject(tok: Token) -> Token | None:
     if tok.dep_ == "advcl" and tok.tag_ == "VBG" and tok.head.i != tok.i:  # "He hit back, saying that ..."
         return _subject(tok.head)
     return None
+
+
+def subject_phrase(tok: Token, content: Sequence[tuple[int, int]]) -> TokSpan | None:
+    """The Source a cue verb's parse gives: its subject's noun phrase (:func:`_subject`, :func:`_np`),
+    none for an expletive ("it was said") or a "subject" inside the content (a parse gone wrong)."""
+    subj = _subject(tok)
+    if subj is None or subj.lower_ in _EXPLETIVES:
+        return None
+    if any(ranges_overlap((subj.idx, subj.idx + 1), r) for r in content):
+        return None
+    return _np(subj)
 
 
 def _cue_entry(tok: Token, lex: lexicons.Lexicons) -> tuple[str, Token | None] | None:
@@ -265,8 +276,6 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
                     rule = "postposed"
         if not content:
             continue
-        if subj is not None and any(ranges_overlap((subj.idx, subj.idx + 1), r) for r in content):
-            subj = None  # the "subject" is inside the content: parse went wrong, keep the cue unsourced
         kind = _kind_from_quotes(ctx, content, cue_kind)
         out.append(
             Candidate(
@@ -274,7 +283,7 @@ def verb_cues(ctx: _Context) -> list[Candidate]:
                 cue=cue_range,
                 content=content,
                 rule=f"{cue_kind}:{rule}",
-                source=_np(subj) if subj is not None and subj.lower_ not in _EXPLETIVES else None,
+                source=subject_phrase(tok, content),
                 cue_token=tok,
                 scaffold=scaffold,
             )

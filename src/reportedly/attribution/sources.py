@@ -126,6 +126,11 @@ class Resolver:
         head = phrase.root
         low = head.lower_
         at = phrase.start_char
+        if head.tag_ in ("WP", "WDT") and head.head.dep_ == "relcl" and head.head.head.i != head.head.i:
+            # "Victor Cha, who served ..., said": the Source is "who", as annotators mark it; the
+            # speaker is the noun the relative clause hangs on.
+            noun = head.head.head
+            return self._resolve(phrase.doc[noun.left_edge.i : noun.i + 1])
         if head.pos_ == "PRON" or low in _PERSON_PRONOUNS or low in _GROUP_PRONOUNS:
             return self._pronoun(head, at)
         ent = self.ents.entity_at(head)
