@@ -7,8 +7,7 @@ too and its sources replace theirs where it finds the same cue. Each token is re
 
 - the sum of learned vectors of its CRF feature strings (:func:`learned.featurize`: the word, its
   way up the tree to the nearest reporting verb, the rules' roles, quotes; without the
-  neighbouring words' features, ``context=False``, which the convolutions see anyway and which
-  would cost a third more strings to build);
+  neighbouring words' features, ``context=False``, which the convolutions see anyway);
 - spaCy's own contextual vector of it (``doc.tensor``, the 96 values ``tok2vec`` already
   computed for the tagger and parser, so free here);
 

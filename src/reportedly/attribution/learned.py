@@ -109,7 +109,7 @@ def featurize(
     """One list of feature strings per token of ``doc``. ``cue_prior`` maps "lemma|POS" to how
     often that word heads a Cue in the training data (:func:`learn_cue_prior`). Without
     ``context``, no features of the neighbouring words: a convolution over the tokens sees those
-    itself, and a third fewer strings to build and look up is a third less time."""
+    itself, and every string costs time to build and to look up."""
     # Token attributes come from the per-doc lists of ``doccache``, shared with the rules and
     # ``windows``: ``Token.left_edge`` and ``right_edge`` build a new Token on every read.
     n = len(doc)
