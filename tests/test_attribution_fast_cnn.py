@@ -48,21 +48,27 @@ def test_numpy_network_computes_what_the_torch_network_trained() -> None:
     assert np.abs(got - want).max() < 1e-4
 
 
+def _random_state(seed: int, features: int, dim: int, width: int) -> dict[str, np.ndarray]:
+    """A one-convolution network's ``state_dict`` as the training script names it, random."""
+    rng = np.random.default_rng(seed)
+    return {
+        "emb.weight": rng.normal(size=(features + 1, dim)),
+        "tproj.weight": rng.normal(size=(dim, 96)),
+        "tproj.bias": rng.normal(size=dim),
+        "inp.weight": rng.normal(size=(width, 2 * dim)),
+        "inp.bias": rng.normal(size=width),
+        "convs.0.weight": rng.normal(size=(width, width, 3)),
+        "convs.0.bias": rng.normal(size=width),
+        "norms.0.weight": rng.normal(size=width),
+        "norms.0.bias": rng.normal(size=width),
+        "out.weight": rng.normal(size=(len(LABELS), width)),
+        "out.bias": rng.normal(size=len(LABELS)),
+    }
+
+
 def test_save_and_load_keep_the_network(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
-    state = {
-        "emb.weight": rng.normal(size=(4, 3)),
-        "tproj.weight": rng.normal(size=(3, 96)),
-        "tproj.bias": rng.normal(size=3),
-        "inp.weight": rng.normal(size=(5, 6)),
-        "inp.bias": rng.normal(size=5),
-        "convs.0.weight": rng.normal(size=(5, 5, 3)),
-        "convs.0.bias": rng.normal(size=5),
-        "norms.0.weight": rng.normal(size=5),
-        "norms.0.bias": rng.normal(size=5),
-        "out.weight": rng.normal(size=(7, 5)),
-        "out.bias": rng.normal(size=7),
-    }
+    state = _random_state(1, 3, 3, 5)
     net = ConvNet.from_state(state, ["w=said", "l=say", "p=VERB"], (2,), cover="cue", context=False)
     net.save(tmp_path / "a.npz")
     net.save(tmp_path / "b.npz")
@@ -170,20 +176,7 @@ def test_a_network_saved_before_cover_and_context_reads_the_windows(tmp_path: Pa
     on the windows, with the neighbours' features, and load so."""
     import zipfile
 
-    rng = np.random.default_rng(2)
-    state = {
-        "emb.weight": rng.normal(size=(3, 2)),
-        "tproj.weight": rng.normal(size=(2, 96)),
-        "tproj.bias": rng.normal(size=2),
-        "inp.weight": rng.normal(size=(4, 4)),
-        "inp.bias": rng.normal(size=4),
-        "convs.0.weight": rng.normal(size=(4, 4, 3)),
-        "convs.0.bias": rng.normal(size=4),
-        "norms.0.weight": rng.normal(size=4),
-        "norms.0.bias": rng.normal(size=4),
-        "out.weight": rng.normal(size=(7, 4)),
-        "out.bias": rng.normal(size=7),
-    }
+    state = _random_state(2, 2, 2, 4)
     ConvNet.from_state(state, ["w=said", "p=VERB"], (1,), cover="cue", context=False).save(tmp_path / "new.npz")
     with zipfile.ZipFile(tmp_path / "new.npz") as src, zipfile.ZipFile(tmp_path / "old.npz", "w") as dst:
         for name in src.namelist():
