@@ -155,6 +155,14 @@ def test_edges_follow_polnear_conventions() -> None:
     inner = text.index("Of course")
     (quoted,) = polish_content(text, [(inner, text.index(",''"))])
     assert text[quoted[0] : quoted[1]] == "''Of course, I pay taxes,''"
+    # A quotation opened inside a content closes inside it, whatever the marks; a closed one stays.
+    mixed = "The tax ''is a misguided approach,'' said Mr. Burman, and “a mistake.” Then he left."
+    (m,) = polish_content(mixed, [(0, mixed.index(","))])
+    assert mixed[m[0] : m[1]] == "The tax ''is a misguided approach,''"
+    curly = mixed.index("“a mistake")
+    (c,) = polish_content(mixed, [(curly - 4, mixed.index(".”"))])
+    assert mixed[c[0] : c[1]] == "and “a mistake.”"
+    assert polish_content(mixed, [(0, mixed.index(",''") + 3)]) == [(0, mixed.index(",''") + 3)]
     # A lone preposition between cue and content joins the cue; a noun does not.
     cue = (text.index("called"), text.index("called") + 6)
     inquiry = [(text.index("an inquiry"), text.index("an inquiry") + 10)]

@@ -61,6 +61,20 @@ def _quote_pair(text: str, s: int, e: int) -> tuple[int, int] | None:
     return None
 
 
+def _closing_mark_end(text: str, s: int, e: int) -> int | None:
+    """Where a span ends that takes in the closing mark of a quotation opened inside it and left
+    open (with the comma or full stop before the mark): "the tax ''is a misguided approach,''"."""
+    piece = text[s:e]
+    # Not ‘ ’: the closing single quote is also the apostrophe ("Trump’s").
+    for opener, closer in (("``", "''"), ("“", "”"), ("''", "''"), ('"', '"')):
+        left_open = piece.count(opener) % 2 == 1 if opener == closer else piece.count(opener) > piece.count(closer)
+        if not left_open:
+            continue
+        k = e + 1 if e < len(text) and text[e] in ",.?!" else e
+        return k + len(closer) if text.startswith(closer, k) else None
+    return None
+
+
 def polish_content(text: str, content: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out = []
     for s0, e0 in content:
@@ -72,6 +86,8 @@ def polish_content(text: str, content: list[tuple[int, int]]) -> list[tuple[int,
         widened = _quote_pair(text, s, e)
         if widened is not None:
             s, e = widened
+        else:
+            e = _closing_mark_end(text, s, e) or e
         out.append((s, e))
     return out or content
 
