@@ -108,6 +108,16 @@ def score(model: Path, docs: list[GoldDoc]) -> dict[str, dict[str, float]]:
     return dev_figures(Analyzer("fast", learned=CRFExtractor(model)), docs)
 
 
+def data_arguments(ap: argparse.ArgumentParser, out: Path) -> None:
+    """The arguments every PolNeAR training script takes: where the data, the parse cache and the
+    model are, and slices of train and dev for tests."""
+    ap.add_argument("--data", type=Path, default=None, help="PolNeAR directory (default ../shared/data/polnear)")
+    ap.add_argument("--cache", type=Path, default=Path(".cache/polnear"))
+    ap.add_argument("--out", type=Path, default=out)
+    ap.add_argument("--limit", type=int, default=None, help="train on the first N train articles (tests)")
+    ap.add_argument("--dev-limit", type=int, default=None)
+
+
 def dev_figures(analyzer: Analyzer, docs: list[GoldDoc]) -> dict[str, dict[str, float]]:
     """P / R / F1 per role and match mode, as ``reportedly eval polnear`` measures them."""
     overall = evaluate(docs, "reportedly", analyzer=analyzer)["overall"]
@@ -120,11 +130,7 @@ def dev_figures(analyzer: Analyzer, docs: list[GoldDoc]) -> dict[str, dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=None, help="PolNeAR directory (default ../shared/data/polnear)")
-    ap.add_argument("--cache", type=Path, default=Path(".cache/polnear"))
-    ap.add_argument("--out", type=Path, default=MODELS / ARTEFACT)
-    ap.add_argument("--limit", type=int, default=None, help="train on the first N train articles (tests)")
-    ap.add_argument("--dev-limit", type=int, default=None)
+    data_arguments(ap, MODELS / ARTEFACT)
     for name in ("c1", "c2"):
         ap.add_argument(f"--{name}", type=float, default=PARAMS[name])
     ap.add_argument("--max-iter", type=int, default=PARAMS["max_iterations"])

@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from spacy.tokens import Doc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_attribution import parsed  # the shared parse cache
+from train_attribution import data_arguments, parsed  # the shared arguments and parse cache
 
 from reportedly.attribution.edges import (
     EDGES_ARTEFACT,
@@ -129,11 +129,7 @@ def dev_scores(model: dict[str, Any], dev: list[GoldDoc]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=None)
-    ap.add_argument("--cache", type=Path, default=Path(".cache/polnear"))
-    ap.add_argument("--out", type=Path, default=MODELS / EDGES_ARTEFACT)
-    ap.add_argument("--limit", type=int, default=None, help="train on the first N train articles (tests)")
-    ap.add_argument("--dev-limit", type=int, default=None)
+    data_arguments(ap, MODELS / EDGES_ARTEFACT)
     ap.add_argument("--c", type=float, default=C)
     ap.add_argument("--margin", type=float, default=None, help="skip the dev search: this margin for every role")
     ap.add_argument("--score-only", action="store_true", help="re-measure the dev figures of the model at --out, no training")

@@ -32,7 +32,7 @@ os.environ.setdefault("OMP_DYNAMIC", "FALSE")
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_attribution import dev_figures, parsed
+from train_attribution import data_arguments, dev_figures, parsed
 
 from reportedly.attribution.convtagger import ARTEFACT, COVERS, LABELS, ConvExtractor, ConvNet
 from reportedly.attribution.extractor import extract
@@ -162,11 +162,7 @@ def score(model: Path, docs: list[GoldDoc]) -> dict[str, dict[str, float]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=None, help="PolNeAR directory (default ../shared/data/polnear)")
-    ap.add_argument("--cache", type=Path, default=Path(".cache/polnear"))
-    ap.add_argument("--out", type=Path, default=MODELS / ARTEFACT)
-    ap.add_argument("--limit", type=int, default=None, help="train on the first N train articles (tests)")
-    ap.add_argument("--dev-limit", type=int, default=None)
+    data_arguments(ap, MODELS / ARTEFACT)
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--dim", type=int, default=32, help="width of each feature's vector")

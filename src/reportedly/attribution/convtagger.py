@@ -37,7 +37,7 @@ from scipy import sparse
 from spacy.tokens import Doc
 
 from reportedly.attribution.extractor import Candidate
-from reportedly.attribution.learned import _read_prior, featurize, linked, windows
+from reportedly.attribution.learned import BIOTagger, _read_prior, featurize, windows
 from reportedly.errors import ModelNotFoundError
 
 ARTEFACT = "attribution_fast_cnn.npz"
@@ -193,24 +193,38 @@ class ConvNet:
         context: bool = True,
     ) -> ConvNet:
         """From the training network's ``state_dict`` (as numpy arrays) and its vocabulary, in id order."""
-        f = {k: np.asarray(v, dtype=np.float32) for k, v in state.items()}
         n = len(dilations)
-        embed = f["emb.weight"].copy()
-        embed[0] = 0.0
+        # torch's names -> the stored ones (:meth:`save`); row 0 of the table is the unseen feature.
+        names = {"emb.weight": "embed", "tproj.weight": "tensor_w", "tproj.bias": "tensor_b", "inp.weight": "input_w"}
+        names |= {"inp.bias": "input_b", "out.weight": "out_w", "out.bias": "out_b"}
+        for k in range(n):
+            names |= {f"convs.{k}.weight": f"conv_w{k}", f"convs.{k}.bias": f"conv_b{k}"}
+            names |= {f"norms.{k}.weight": f"norm_g{k}", f"norms.{k}.bias": f"norm_b{k}"}
+        f = {names[k]: np.asarray(v, dtype=np.float32) for k, v in state.items()}
+        f["embed"] = f["embed"].copy()
+        f["embed"][0] = 0.0
+        return cls._from_arrays(f, list(vocab), tuple(int(d) for d in dilations), cover, context)
+
+    @classmethod
+    def _from_arrays(
+        cls, f: dict[str, np.ndarray], vocab: list[str], dilations: tuple[int, ...], cover: str, context: bool
+    ) -> ConvNet:
+        """From float32 arrays under their stored names (:meth:`save`)."""
+        n = len(dilations)
         return cls(
             vocab=_Vocab((s, i + 1) for i, s in enumerate(vocab)),
-            embed=embed,
-            tensor_w=f["tproj.weight"],
-            tensor_b=f["tproj.bias"],
-            input_w=f["inp.weight"],
-            input_b=f["inp.bias"],
-            conv_w=[f[f"convs.{k}.weight"] for k in range(n)],
-            conv_b=[f[f"convs.{k}.bias"] for k in range(n)],
-            dilations=tuple(int(d) for d in dilations),
-            norm_g=[f[f"norms.{k}.weight"] for k in range(n)],
-            norm_b=[f[f"norms.{k}.bias"] for k in range(n)],
-            out_w=f["out.weight"],
-            out_b=f["out.bias"],
+            embed=f["embed"],
+            tensor_w=f["tensor_w"],
+            tensor_b=f["tensor_b"],
+            input_w=f["input_w"],
+            input_b=f["input_b"],
+            conv_w=[f[f"conv_w{k}"] for k in range(n)],
+            conv_b=[f[f"conv_b{k}"] for k in range(n)],
+            dilations=dilations,
+            norm_g=[f[f"norm_g{k}"] for k in range(n)],
+            norm_b=[f[f"norm_b{k}"] for k in range(n)],
+            out_w=f["out_w"],
+            out_b=f["out_b"],
             cover=cover,
             context=context,
         )
@@ -251,25 +265,10 @@ class ConvNet:
             a: dict[str, Any] = {k: z[k] for k in z.files}
         f = {k: v.astype(np.float32) for k, v in a.items() if v.dtype == np.float16}
         vocab: list[str] = json.loads(bytes(a["vocab"]).decode("utf-8"))
-        n = len(a["dilations"])
-        return cls(
-            vocab=_Vocab((s, i + 1) for i, s in enumerate(vocab)),
-            embed=f["embed"],
-            tensor_w=f["tensor_w"],
-            tensor_b=f["tensor_b"],
-            input_w=f["input_w"],
-            input_b=f["input_b"],
-            conv_w=[f[f"conv_w{k}"] for k in range(n)],
-            conv_b=[f[f"conv_b{k}"] for k in range(n)],
-            dilations=tuple(int(d) for d in a["dilations"]),
-            norm_g=[f[f"norm_g{k}"] for k in range(n)],
-            norm_b=[f[f"norm_b{k}"] for k in range(n)],
-            out_w=f["out_w"],
-            out_b=f["out_b"],
-            # A network saved before these were recorded read the windows, with context.
-            cover=bytes(a["cover"]).decode("ascii") if "cover" in a else "windows",
-            context=bool(a["context"][0]) if "context" in a else True,
-        )
+        # A network saved before ``cover`` and ``context`` were recorded read the windows, with context.
+        cover = bytes(a["cover"]).decode("ascii") if "cover" in a else "windows"
+        context = bool(a["context"][0]) if "context" in a else True
+        return cls._from_arrays(f, vocab, tuple(int(d) for d in a["dilations"]), cover, context)
 
 
 def _write_stable_zip(data: bytes, path: Path) -> None:
@@ -285,7 +284,7 @@ def _write_stable_zip(data: bytes, path: Path) -> None:
             out.writestr(fixed, src.read(info.filename))
 
 
-class ConvExtractor:
+class ConvExtractor(BIOTagger):
     """The fast learned extractor: the CRF's features and spaCy's vectors, a dilated CNN, linking.
     It reads the sentences and features the network was trained on (``ConvNet.cover``, ``context``)."""
 
@@ -295,14 +294,6 @@ class ConvExtractor:
             self.net = ConvNet.load(path)
             # The cue prior the features read is the CRF's (learned from the same PolNeAR train).
             self.cue_prior = _read_prior(shipped.with_name("attribution_fast.crfsuite.gz"))
-
-    def tag(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[str]:
-        """BIO tags for every token; "O" outside the windows worth tagging."""
-        return self._tag(doc, paragraphs, rules)[0]
-
-    def extract(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[Candidate]:
-        tags, confidence = self._tag(doc, paragraphs, rules)
-        return linked(doc, tags, confidence, paragraphs, self.cue_prior)
 
     def _tag(
         self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]

@@ -695,7 +695,27 @@ def linked(
     return found
 
 
-class CRFExtractor:
+class BIOTagger:
+    """A learned extractor that tags tokens (``_tag``: BIO tags, and each B-CUE token's
+    probability) and links the tags into attributions with its cue prior."""
+
+    cue_prior: dict[str, float]
+
+    def _tag(
+        self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]
+    ) -> tuple[list[str], dict[int, float]]:
+        raise NotImplementedError
+
+    def tag(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[str]:
+        """BIO tags for every token; "O" outside the sentences worth tagging."""
+        return self._tag(doc, paragraphs, rules)[0]
+
+    def extract(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[Candidate]:
+        tags, confidence = self._tag(doc, paragraphs, rules)
+        return linked(doc, tags, confidence, paragraphs, self.cue_prior)
+
+
+class CRFExtractor(BIOTagger):
     """The fast learned extractor: features, CRFsuite tagging, linking."""
 
     def __init__(self, model_path: Path | str | None = None) -> None:
@@ -713,14 +733,6 @@ class CRFExtractor:
             else:
                 self.tagger.open(str(path))
             self.cue_prior = _read_prior(path)
-
-    def tag(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[str]:
-        """BIO tags for every token; "O" outside the windows worth tagging (:meth:`windows`)."""
-        return self._tag(doc, paragraphs, rules)[0]
-
-    def extract(self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]) -> list[Candidate]:
-        tags, confidence = self._tag(doc, paragraphs, rules)
-        return linked(doc, tags, confidence, paragraphs, self.cue_prior)
 
     def _tag(
         self, doc: Doc, paragraphs: Sequence[tuple[int, int]], rules: Sequence[Candidate]
