@@ -108,7 +108,7 @@ def score(model: Path, docs: list[GoldDoc]) -> dict[str, dict[str, float]]:
     return dev_figures(Analyzer("fast", learned=CRFExtractor(model)), docs)
 
 
-def data_arguments(ap: argparse.ArgumentParser, out: Path) -> None:
+def data_arguments(ap: argparse.ArgumentParser, out: Path | None) -> None:
     """The arguments every PolNeAR training script takes: where the data, the parse cache and the
     model are, and slices of train and dev for tests."""
     ap.add_argument("--data", type=Path, default=None, help="PolNeAR directory (default ../shared/data/polnear)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reportedly.attribution.edges import EDGES_ARTEFACT, EdgeModel, load_edges
+from reportedly.attribution.edges import EDGES_ARTEFACTS, EdgeModel, load_edges
 from reportedly.attribution.extractor import Candidate
 from reportedly.evaluation.polnear import load_split
 from reportedly.evaluation.runner import evaluate
@@ -90,23 +90,41 @@ def test_retraining_a_slice_reproduces_its_recorded_scores(tmp_path: Path) -> No
     recorded = json.loads(SLICE.read_text(encoding="utf-8"))
     out = tmp_path / "edges.json"
     assert train_attribution_edges.main([*recorded["argv"], "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
-    got = json.loads(out.read_text(encoding="utf-8"))["dev_exact_f1"]
+    written = json.loads(out.read_text(encoding="utf-8"))
     for role, want in recorded["dev_exact_f1"].items():
-        assert got[role] == pytest.approx(want, abs=0.005), role
+        assert written["dev_exact_f1"][role] == pytest.approx(want, abs=0.005), role
+    # The file holds the edges its mode moves, and no others.
+    mode = recorded["argv"][recorded["argv"].index("--mode") + 1]
+    shipped = train_attribution_edges.SHIPPED[mode]
+    assert {role: tuple(k for k in ("start", "end") if k in m) for role, m in written["roles"].items()} == shipped
 
 
-def test_shipped_edge_model_is_small_and_its_dev_scores_hold() -> None:
+def test_each_learned_mode_ships_its_own_small_edge_model() -> None:
     from importlib import resources
 
-    path = resources.files("reportedly.models") / EDGES_ARTEFACT
-    assert path.is_file() and len(path.read_bytes()) < 200_000
-    recorded = json.loads(path.read_text(encoding="utf-8"))["dev_exact_f1"]
+    for mode, name in EDGES_ARTEFACTS.items():
+        path = resources.files("reportedly.models") / name
+        assert path.is_file() and len(path.read_bytes()) < 200_000, name
+        assert load_edges(mode) is not None
+    # Fast moves every edge worth moving on its extractor's spans; accurate leaves source edges alone.
+    fast, accurate = load_edges("fast"), load_edges("accurate")
+    assert fast is not None and accurate is not None
+    assert "source" in fast.roles and "source" not in accurate.roles
+    assert Analyzer("fast", settle=False).edges is fast
+    with pytest.raises(ValueError, match="no edge model"):
+        load_edges("rules")
+
+
+def test_fast_edge_model_dev_scores_hold() -> None:
+    from importlib import resources
+
+    recorded = json.loads((resources.files("reportedly.models") / EDGES_ARTEFACTS["fast"]).read_text(encoding="utf-8"))
     docs = load_split("dev")
     with_edges = evaluate(docs, "reportedly", analyzer=Analyzer("fast"))["overall"]
     without = evaluate(docs, "reportedly", analyzer=Analyzer("fast", edges=False))["overall"]
-    assert with_edges["content"]["exact"]["f1"] == pytest.approx(recorded["content"], abs=0.005)
-    assert with_edges["content"]["exact"]["f1"] > without["content"]["exact"]["f1"]
-    assert load_edges() is not None
+    for role in ("source", "content"):
+        assert with_edges[role]["exact"]["f1"] == pytest.approx(recorded["dev_exact_f1"][role], abs=0.005), role
+        assert with_edges[role]["exact"]["f1"] > without[role]["exact"]["f1"], role
 
 
 def test_analysis_scores_tokens_as_training_featurised_them() -> None:
@@ -114,7 +132,7 @@ def test_analysis_scores_tokens_as_training_featurised_them() -> None:
     give every candidate the same score, or the shipped weights mean something else at run time."""
     from reportedly.attribution import edges
 
-    model = load_edges()
+    model = load_edges("fast")
     assert model is not None
     text = "“We will not back down,” the senator, who chairs the committee, told reporters on Tuesday."
     doc = load_nlp()(text)

@@ -113,10 +113,10 @@ def polish_cue(text: str, cue: tuple[int, int], content: list[tuple[int, int]]) 
 # "that"/"as" before a quotation, a clause cut at a comma; a source's relative clause; a cue's
 # "in an interview". Per role, two small logistic models score each token near the start and the
 # end as the true edge; an edge moves only when the best candidate beats the extractor's own by a
-# margin (tuned on dev, per role). The shipped file holds only the edges worth their time (cue
-# start and end, content start): see scripts/train_attribution_edges.py.
+# margin (tuned on dev, per role). Each learned mode has its own file, because the edges worth
+# moving depend on what the extractor draws: see scripts/train_attribution_edges.py.
 
-EDGES_ARTEFACT = "attribution_edges.json"
+EDGES_ARTEFACTS = {"fast": "attribution_edges_fast.json", "accurate": "attribution_edges.json"}
 ROLES = ("source", "cue", "content")
 Sides = tuple[list[int], list[int]]  # candidate start tokens, candidate end tokens
 
@@ -417,10 +417,13 @@ def read_edges(text: str) -> EdgeModel:
     return EdgeModel(json.loads(text))
 
 
-@lru_cache(maxsize=1)
-def load_edges() -> EdgeModel | None:
-    """The shipped edge model, or None when the package has none (the conventions still hold)."""
-    path = resources.files("reportedly.models") / EDGES_ARTEFACT
+@lru_cache(maxsize=len(EDGES_ARTEFACTS))
+def load_edges(mode: str = "fast") -> EdgeModel | None:
+    """The shipped edge model of a learned mode, or None when the package has none (the
+    conventions still hold)."""
+    if mode not in EDGES_ARTEFACTS:
+        raise ValueError(f"no edge model for mode {mode!r}: choose one of {', '.join(EDGES_ARTEFACTS)}")
+    path = resources.files("reportedly.models") / EDGES_ARTEFACTS[mode]
     if not path.is_file():
         return None
     return read_edges(path.read_text(encoding="utf-8"))

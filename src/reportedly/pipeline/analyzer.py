@@ -232,7 +232,7 @@ class Analyzer:
         else:
             self.learned = [Step(learned)] if learned is not None else _load_learned(model)
         # The learned edges go with the learned extractors; "rules" stays the rules alone.
-        self.edges = load_edges() if model != "rules" and edges else None
+        self.edges = load_edges(model) if model != "rules" and edges else None
         if settle:
             self.analyze(Article(id="warm-up", text=_WARM_UP, meta=ArticleMeta()))
             settle_heap()
