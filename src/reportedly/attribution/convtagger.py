@@ -115,16 +115,6 @@ class ConvNet:
     cover: str = "windows"
     context: bool = True
 
-    def ids(self, feats: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
-        """The feature ids of every token, flattened, and where each token's run starts."""
-        lookup = self.vocab.__getitem__  # a _Vocab: 0 for a feature never seen, without storing it
-        flat: list[int] = []
-        offsets: list[int] = []
-        for fs in feats:
-            offsets.append(len(flat))
-            flat.extend(map(lookup, fs) if fs else (0,))
-        return np.asarray(flat, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
-
     def bags(self, feats: Sequence[Sequence[str]]) -> np.ndarray:
         """Per token, the sum of its features' vectors: a sparse token x feature count matrix
         times the embedding table (faster than gathering every feature's row, then summing)."""
