@@ -25,6 +25,19 @@ def test_quote_split_around_the_cue() -> None:
     assert [p.text for p in a.content] == ["“We will win this fight,”", "“and we will win it soon.”"]
 
 
+def test_typewriter_quotes_are_quotes() -> None:
+    # The New York Times' archive text (and PolNeAR's copy of it) marks quotations with two
+    # apostrophes, or two backticks to open: the same reading as curly quotes, marks and all.
+    r = analyze("''We will win this fight,'' the senator said. ''And we will win it soon.''")
+    a = _one(r)
+    assert a.kind == AttributionKind.direct
+    assert a.cue.text == "said" and a.source.text == "the senator"
+    assert [p.text for p in a.content] == ["''We will win this fight,''", "''And we will win it soon.''"]
+    b = _one(analyze("``Taxes will rise,'' said Mr. Burman, an economist."))
+    assert b.kind == AttributionKind.direct and b.source.text == "Mr. Burman, an economist"
+    assert [p.text for p in b.content] == ["``Taxes will rise,''"]
+
+
 def test_quote_across_paragraphs() -> None:
     text = "“This is the first paragraph of a long quote.\n\n“And this is the second paragraph,” said Maria Lopez, the mayor."
     a = _one(analyze(text))

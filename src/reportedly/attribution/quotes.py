@@ -45,7 +45,31 @@ def _is_open(text: str, i: int) -> bool:
     return before.isspace() or before in "([{—–-:"
 
 
+# Typewriter double quotes, two characters each: ``…'' and ''…'' (the New York Times' archive text).
+_TYPEWRITER = ("''", "``")
+
+
+def _typewriter_as_straight(text: str) -> tuple[str, set[int]]:
+    """The text with each typewriter pair read as a straight quote mark and a filler after it (so
+    that offsets hold), and where the pairs start."""
+    if "''" not in text and "``" not in text:
+        return text, set()
+    chars = list(text)
+    starts: set[int] = set()
+    i = 0
+    while i < len(text) - 1:
+        if text[i : i + 2] in _TYPEWRITER:
+            chars[i], chars[i + 1] = _STRAIGHT, "\x00"
+            starts.add(i)
+            i += 2
+        else:
+            i += 1
+    return "".join(chars), starts
+
+
 def find_quotes(text: str, min_chars: int = 2) -> list[Quote]:
+    original = text
+    text, pairs = _typewriter_as_straight(text)
     quotes: list[Quote] = []
     current: Quote | None = None
     piece_start = -1
@@ -81,11 +105,18 @@ def find_quotes(text: str, min_chars: int = 2) -> list[Quote]:
     if current is not None and piece_start < n:
         current.pieces.append((piece_start, n))
         quotes.append(current)
+    if pairs:  # a piece opened by a pair starts after its filler; a pair's marks are two characters
+        for q in quotes:
+            q.pieces = [(s + 1 if s - 1 in pairs else s, e) for s, e in q.pieces]
     marks = _OPEN | _CLOSE | {_STRAIGHT}
     for q in quotes:
         # Quoted content is annotated with its marks (PolNeAR's convention, and a reader's).
         q.marked = [
-            (s - 1 if s > 0 and text[s - 1] in marks else s, e + 1 if e < n and text[e] in marks else e) for s, e in q.pieces
+            (
+                s - 2 if s - 2 in pairs else s - 1 if s > 0 and original[s - 1] in marks else s,
+                e + 2 if e in pairs else e + 1 if e < n and original[e] in marks else e,
+            )
+            for s, e in q.pieces
         ]
     return [q for q in quotes if q.pieces and sum(e - s for s, e in q.pieces) >= min_chars]
 
