@@ -106,6 +106,26 @@ def test_viterbi_keeps_runs_well_formed() -> None:
     assert tags[2] == "B-CUE"
 
 
+def test_viterbi_finds_the_best_legal_path_whether_or_not_the_best_labels_form_one() -> None:
+    """Against every path of 4 tokens: where each token's best label already makes a legal run the
+    decoder returns it at once; elsewhere it searches. Both must give the best legal path."""
+    import itertools
+
+    def legal(path: tuple[int, ...]) -> bool:
+        tags = [LABELS[i] for i in path]
+        return all(not t.startswith("I-") or p[2:] == t[2:] for p, t in zip(["O", *tags], tags, strict=False))
+
+    paths = [p for p in itertools.product(range(len(LABELS)), repeat=4) if legal(p)]
+    rng = np.random.default_rng(3)
+    shortcut = 0
+    for _ in range(60):
+        lp = rng.normal(size=(4, len(LABELS))).astype(np.float32)
+        shortcut += legal(tuple(int(i) for i in lp.argmax(1)))
+        best = max(paths, key=lambda p: sum(float(lp[k, i]) for k, i in enumerate(p)))
+        assert tuple(viterbi(lp)) == best
+    assert 0 < shortcut < 60  # both branches ran
+
+
 def test_the_extractor_reads_a_dev_article_with_and_without_vectors() -> None:
     """On a PolNeAR dev article parsed live, the tagger finds attributions whose cues are words of
     the text; a doc without tok2vec vectors (from a DocBin) still gets tags, not an error."""
