@@ -68,7 +68,6 @@ def _typewriter_as_straight(text: str) -> tuple[str, set[int]]:
 
 
 def find_quotes(text: str, min_chars: int = 2) -> list[Quote]:
-    original = text
     text, pairs = _typewriter_as_straight(text)
     quotes: list[Quote] = []
     current: Quote | None = None
@@ -113,8 +112,8 @@ def find_quotes(text: str, min_chars: int = 2) -> list[Quote]:
         # Quoted content is annotated with its marks (PolNeAR's convention, and a reader's).
         q.marked = [
             (
-                s - 2 if s - 2 in pairs else s - 1 if s > 0 and original[s - 1] in marks else s,
-                e + 2 if e in pairs else e + 1 if e < n and original[e] in marks else e,
+                s - 2 if s - 2 in pairs else s - 1 if s > 0 and text[s - 1] in marks else s,
+                e + 2 if e in pairs else e + 1 if e < n and text[e] in marks else e,
             )
             for s, e in q.pieces
         ]
