@@ -126,6 +126,23 @@ def test_link_gives_a_cue_that_carries_on_another_its_source() -> None:
     assert argued.source is None
 
 
+def test_an_intention_verb_needs_its_own_clause_to_be_a_cue() -> None:
+    """ "Trump refused the offer" is an act whatever else the content holds: a clause the tagger
+    joined from before the cue does not make it a claim; "refused to comment" stays a cue."""
+    from reportedly.attribution.extractor import Candidate
+    from reportedly.attribution.learned import act_or_hedge
+
+    text = "It is unclear when Sessions offered to resign, and Trump refused the offer. Trump refused to comment."
+    doc = load_nlp()(text)
+    acted, said = (t for t in doc if t.text == "refused")
+    offer, comment = text.index("the offer"), text.index("to comment")
+    before = (0, text.index(" refused"))
+    for content in ([(offer, offer + 9)], [before, (offer, offer + 9)]):
+        assert act_or_hedge(Candidate("belief-or-intent", (acted.idx, acted.idx + 7), content, "cnn", cue_token=acted))
+    claim = Candidate("belief-or-intent", (said.idx, said.idx + 7), [(comment, comment + 10)], "cnn", cue_token=said)
+    assert not act_or_hedge(claim)
+
+
 def test_retraining_reproduces_the_recorded_scores(tmp_path: Path) -> None:
     """CRFsuite's L-BFGS has no randomness: the same data and settings give the same dev scores.
     The fixture was written by the same command (a small slice, so that it runs in seconds)."""

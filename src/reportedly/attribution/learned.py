@@ -598,7 +598,10 @@ def act_or_hedge(c: Candidate) -> bool:
     entries = lexicons.load().cues.get(tok.lemma_.lower()) if tok.pos_ == "VERB" else None
     if not entries:
         return False
-    return entries[0][0] == "intent" and not _has_clause(tok.doc, c.content)
+    # The clause must be the verb's own complement ("refused [to comment]"): a tagger may join a
+    # clause before the cue to the content ("It is unclear when Sessions offered to resign, and
+    # Trump refused the offer"), which leaves "refused" taking a thing.
+    return entries[0][0] == "intent" and not _has_clause(tok.doc, c.content, under=tok)
 
 
 def _cue_tokens(doc: Doc, cue: tuple[int, int]) -> list[Token]:
@@ -606,10 +609,11 @@ def _cue_tokens(doc: Doc, cue: tuple[int, int]) -> list[Token]:
     return list(span) if span is not None else []
 
 
-def _has_clause(doc: Doc, ranges: Sequence[tuple[int, int]]) -> bool:
+def _has_clause(doc: Doc, ranges: Sequence[tuple[int, int]], under: Token | None = None) -> bool:
+    """Whether a verb heads a clause in ``ranges``; with ``under``, a verb in that token's subtree."""
     for s, e in ranges:
         span = doc.char_span(s, e, alignment_mode="expand")
-        if span is not None and any(t.pos_ in ("VERB", "AUX") for t in span):
+        if span is not None and any(t.pos_ in ("VERB", "AUX") and (under is None or under.is_ancestor(t)) for t in span):
             return True
     return False
 
