@@ -9,11 +9,20 @@ network reads the windows the analysis tags (``learned.windows``): for each toke
 feature strings (``learned.featurize``) and spaCy's tok2vec vector. Parses come from the CRF
 script's cache (``--cache``); the vectors are recomputed with the pipeline's ``tok2vec``, since a
 DocBin does not keep them. With a fixed seed and thread count the same data give the same bytes.
+
+Since the fifteenth round the network learns from the accurate mode's taggers (``--teacher
+accurate``, the default; knowledge distillation, Hinton et al. 2015): each token's target is
+their label distribution on that token, not the annotators' one label. They did not learn train
+by heart (their tagged runs match the annotators' with F1 .82 on train, .79 on dev), so their
+doubts carry what one label cannot: where a cue or a content edge is unclear. The teacher reads
+train once (about 13 minutes on two cores; cached beside the parses). ``--teacher none`` trains
+on the gold labels alone, as until then.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -22,6 +31,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from spacy.tokens import Doc
 
 # Intel's conditions for run-to-run identical MKL results (torch's CPU BLAS), set before torch or
 # numpy loads it: gemm the same on any thread count, no thread counts chosen at run time.
@@ -41,17 +52,71 @@ from reportedly.evaluation.polnear import GoldDoc, load_split
 from reportedly.ingest import paragraph_spans
 from reportedly.pipeline import doccache as dc
 from reportedly.pipeline.analyzer import Analyzer, fast_steps
+from reportedly.pipeline.nlp import load_nlp, pipeline_label
 
 MODELS = Path(__file__).resolve().parents[1] / "src/reportedly/models"
 LABEL_ID = {t: i for i, t in enumerate(LABELS)}
-Segment = tuple[list[list[str]], np.ndarray, list[int]]
+Segment = tuple[list[list[str]], np.ndarray, list[int], np.ndarray | None]
+# Per article text: the token indices a teacher tagger read and its label probabilities there.
+Teacher = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
-def segments(docs: list[GoldDoc], cache: Path, split: str, cover: str = "windows", context: bool = True) -> list[Segment]:
-    """(features, tok2vec vectors, gold label ids) of every window of every article (``cover``:
-    ``convtagger.COVERS``)."""
+def teacher_probabilities(by_text: dict[str, Doc], cache: Path, split: str) -> Teacher:
+    """The accurate mode's taggers (``transformer.load_accurate_tagger``, on CPU: about 13 minutes
+    for PolNeAR train on two cores) read every article: per text, the tokens they read and their
+    label probabilities. Cached in ``cache`` (npz, no pickles) under the parse and the accurate
+    artefacts they came from."""
+    from reportedly.attribution.transformer import MEMBERS, load_accurate_tagger
+
+    texts = sorted(by_text)
+    digest = hashlib.sha256()
+    for weights, meta, weight in MEMBERS:
+        digest.update((MODELS / weights).read_bytes() + (MODELS / meta).read_bytes() + str(weight).encode())
+    for text in texts:
+        digest.update(text.encode())
+    key = {"pipeline": pipeline_label(load_nlp()), "teacher": digest.hexdigest(), "texts": len(texts)}
+    path, meta_file = cache / f"{split}-teacher.npz", cache / f"{split}-teacher.json"
+    if path.exists() and meta_file.exists() and json.loads(meta_file.read_text()) == key:
+        with np.load(path) as z:
+            bounds = z["bounds"]
+            return {t: (z["index"][a:b], z["probs"][a:b]) for t, a, b in zip(texts, bounds[:-1], bounds[1:], strict=True)}
+    tagger = load_accurate_tagger()
+    out: Teacher = {}
+    started = time.perf_counter()
+    for k in range(0, len(texts), 4):
+        part = texts[k : k + 4]
+        docs = [by_text[t] for t in part]
+        paras = [[(p.start, p.end) for p in paragraph_spans(t)] for t in part]
+        lps = tagger.doc_logprobs(docs, paras, [extract(d, p) for d, p in zip(docs, paras, strict=True)])
+        for text, lp in zip(part, lps, strict=True):
+            index = np.array(sorted(lp), dtype=np.int64)
+            probs = np.stack([lp[i].float().exp().numpy() for i in index]) if len(index) else np.zeros((0, len(LABELS)))
+            out[text] = (index, probs.astype(np.float32))
+        print(
+            f"\rteacher: {k + len(part)}/{len(texts)} articles ({time.perf_counter() - started:.0f} s)", end="", file=sys.stderr
+        )
+    print(file=sys.stderr)
+    cache.mkdir(parents=True, exist_ok=True)
+    bounds = np.cumsum([0] + [len(out[t][0]) for t in texts])
+    np.savez_compressed(
+        path,
+        bounds=bounds,
+        index=np.concatenate([out[t][0] for t in texts]),
+        probs=np.concatenate([out[t][1] for t in texts]).astype(np.float16),
+    )
+    meta_file.write_text(json.dumps(key))
+    return teacher_probabilities(by_text, cache, split)  # as read back (float16), the same on every run
+
+
+def segments(
+    docs: list[GoldDoc], cache: Path, split: str, cover: str = "windows", context: bool = True, teacher: bool = False
+) -> list[Segment]:
+    """(features, tok2vec vectors, gold label ids, the teacher's label probabilities or None) of
+    every window of every article (``cover``: ``convtagger.COVERS``). With ``teacher``, a token
+    the teacher did not read (a space, a word part without its own wordpiece) takes its gold label as its target."""
     prior = _read_prior(MODELS / "attribution_fast.crfsuite.gz")
     by_text = parsed(split, docs, cache)
+    taught = teacher_probabilities(by_text, cache, split) if teacher else None
     out: list[Segment] = []
     for d in docs:
         doc = by_text[d.text]  # with doc.tensor: ``parsed`` recomputes it for cached docs
@@ -64,9 +129,14 @@ def segments(docs: list[GoldDoc], cache: Path, split: str, cover: str = "windows
         at = 0
         for lo, hi in segs:
             m = hi - lo
-            out.append(
-                (feats[at : at + m], np.asarray(doc.tensor[lo:hi], dtype=np.float32), [LABEL_ID[gold[i]] for i in range(lo, hi)])
-            )
+            ids = [LABEL_ID[gold[i]] for i in range(lo, hi)]
+            soft = None
+            if taught is not None:
+                soft = np.eye(len(LABELS), dtype=np.float32)[ids]
+                idx, probs = taught[d.text]
+                sel_t = (idx >= lo) & (idx < hi)
+                soft[idx[sel_t] - lo] = probs[sel_t]
+            out.append((feats[at : at + m], np.asarray(doc.tensor[lo:hi], dtype=np.float32), ids, soft))
             at += m
         dc.release(doc)
     return out
@@ -112,29 +182,30 @@ def fit(train: list[Segment], args: argparse.Namespace) -> ConvNet:
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
-    counts = Counter(f for feats, _, _ in train for fs in feats for f in fs)
+    counts = Counter(f for feats, _, _, _ in train for fs in feats for f in fs)
     vocab = sorted(f for f, c in counts.items() if c >= args.min_count)
     ids = {f: i + 1 for i, f in enumerate(vocab)}
-    data = [([[ids.get(f, 0) for f in fs] or [0] for fs in feats], t, g) for feats, t, g in train]
+    data = [([[ids.get(f, 0) for f in fs] or [0] for fs in feats], t, g, soft) for feats, t, g, soft in train]
     dilations = tuple(int(x) for x in args.dilations.split(","))
     net = build_network(len(vocab), args.dim, args.width, dilations, args.dropout)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     steps = args.epochs * ((len(data) + args.batch - 1) // args.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=max(1, steps), pct_start=0.1)
 
-    def batch(part: list[tuple[list[list[int]], np.ndarray, list[int]]]) -> tuple[Any, ...]:
+    def batch(part: list[tuple[list[list[int]], np.ndarray, list[int], np.ndarray | None]]) -> tuple[Any, ...]:
         flat: list[int] = []
         offsets: list[int] = []
-        for fids, _, _ in part:
+        for fids, _, _, _ in part:
             for fs in fids:
                 offsets.append(len(flat))
                 flat.extend(fs)
         return (
             torch.tensor(flat, dtype=torch.long),
             torch.tensor(offsets, dtype=torch.long),
-            torch.from_numpy(np.concatenate([t for _, t, _ in part])),
-            [len(g) for _, _, g in part],
-            torch.tensor([x for _, _, g in part for x in g]),
+            torch.from_numpy(np.concatenate([t for _, t, _, _ in part])),
+            [len(g) for _, _, g, _ in part],
+            torch.tensor([x for _, _, g, _ in part for x in g]),
+            None if part[0][3] is None else torch.from_numpy(np.concatenate([s for _, _, _, s in part])),
         )
 
     net.train()
@@ -143,8 +214,16 @@ def fit(train: list[Segment], args: argparse.Namespace) -> ConvNet:
         random.shuffle(data)
         total = 0.0
         for k in range(0, len(data), args.batch):
-            flat, offsets, tens, lens, gold = batch(data[k : k + args.batch])
-            loss = nn.functional.cross_entropy(net(flat, offsets, tens, lens), gold)
+            flat, offsets, tens, lens, gold, soft = batch(data[k : k + args.batch])
+            logits = net(flat, offsets, tens, lens)
+            loss = nn.functional.cross_entropy(logits, gold)
+            if soft is not None:
+                # Distillation: the teacher's whole distribution, mixed with the gold labels.
+                if args.temperature != 1:  # Hinton et al.'s softening, both sides; T^2 keeps the gradients' scale
+                    soft = torch.softmax(torch.log(soft.clamp_min(1e-8)) / args.temperature, -1)
+                    logits = logits / args.temperature
+                distil = -(soft * torch.log_softmax(logits, -1)).sum(-1).mean() * args.temperature**2
+                loss = args.gold_weight * loss + (1 - args.gold_weight) * distil
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -163,7 +242,7 @@ def score(model: Path, docs: list[GoldDoc]) -> dict[str, dict[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     data_arguments(ap, MODELS / ARTEFACT)
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--dim", type=int, default=32, help="width of each feature's vector")
     ap.add_argument("--width", type=int, default=96, help="channels of the convolutions")
@@ -177,6 +256,19 @@ def main(argv: list[str] | None = None) -> int:
         "--cover", choices=COVERS, default="cue", help="the sentences tagged (default: every one with a reporting word)"
     )
     ap.add_argument("--context", action="store_true", help="also the neighbouring words' features (the convolutions see them)")
+    ap.add_argument(
+        "--teacher",
+        choices=("accurate", "none"),
+        default="accurate",
+        help="learn the accurate taggers' label probabilities on train (distillation; needs the accurate extra) or gold only",
+    )
+    ap.add_argument(
+        "--gold-weight",
+        type=float,
+        default=0.0,
+        help="with a teacher: the gold labels' share of the loss, the teacher's the rest",
+    )
+    ap.add_argument("--temperature", type=float, default=1.0, help="with a teacher: soften its and the network's distributions")
     ap.add_argument("--no-check", action="store_true", help="skip the dev scoring")
     ap.add_argument("--score-only", action="store_true", help="re-measure the dev figures of the model at --out, no training")
     args = ap.parse_args(argv)
@@ -190,9 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     train_docs = load_split("train", args.data, limit=args.limit)
     cache = args.cache if args.limit is None else args.cache / f"limit{args.limit}"
     started = time.perf_counter()
-    train = segments(train_docs, cache, "train", args.cover, args.context)
+    train = segments(train_docs, cache, "train", args.cover, args.context, teacher=args.teacher == "accurate")
     print(
-        f"{len(train)} windows, {sum(len(g) for _, _, g in train)} tokens ({time.perf_counter() - started:.0f} s)",
+        f"{len(train)} windows, {sum(len(g) for _, _, g, _ in train)} tokens ({time.perf_counter() - started:.0f} s)",
         file=sys.stderr,
     )
     started = time.perf_counter()
@@ -216,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
                 "limit",
                 "cover",
                 "context",
+                "teacher",
+                "gold_weight",
+                "temperature",
             )
         },
         "train_documents": len(train_docs),

@@ -159,6 +159,42 @@ def test_retraining_gives_the_same_bytes_whatever_the_thread_default(tmp_path: P
     assert outs[0] == outs[1]
 
 
+def test_the_network_learns_the_accurate_taggers_probabilities(tmp_path: Path) -> None:
+    """Distillation: each training token's target is the accurate taggers' label distribution
+    where they read it (a word's first wordpiece), its gold label elsewhere (spaces, "na" of
+    "gonna"), the same again from the cache the first call wrote."""
+    from train_attribution_fast_cnn import LABEL_ID, segments
+
+    from reportedly.attribution.extractor import extract
+    from reportedly.attribution.learned import _read_prior, bio_labels, windows
+    from reportedly.attribution.transformer import load_accurate_tagger
+
+    docs = load_split("train", limit=2)
+    cache = tmp_path / "cache"
+    segs = segments(docs, cache, "train", cover="cue", context=False, teacher=True)
+    assert segs and all(soft is not None and soft.shape == (len(gold), len(LABELS)) for _, _, gold, soft in segs)
+    assert segments(docs, cache, "train", cover="cue", context=False, teacher=True)[0][3].tolist() == segs[0][3].tolist()
+
+    gold_doc = docs[0]
+    doc = load_nlp()(gold_doc.text)
+    paras = [(p.start, p.end) for p in paragraph_spans(gold_doc.text)]
+    lp = load_accurate_tagger().doc_logprobs([doc], [paras], [extract(doc, paras)])[0]
+    lo, hi = windows(doc, (), _read_prior(MODELS / "attribution_fast.crfsuite.gz"))[0]
+    soft = segs[0][3]
+    assert soft is not None
+    gold = bio_labels(doc, gold_doc.attributions)
+    unread = 0
+    for i in range(lo, hi):
+        if i in lp:
+            assert np.allclose(soft[i - lo], np.exp(lp[i].float().numpy()), atol=2e-3)
+        else:
+            assert soft[i - lo].tolist() == np.eye(len(LABELS))[LABEL_ID[gold[i]]].tolist()
+            unread += 1
+    assert unread < (hi - lo) / 10
+    # Soft, not the gold labels again: somewhere the taggers are unsure or disagree with the annotators.
+    assert any(row.max() < 0.9 for _, _, _, s in segs if s is not None for row in s)
+
+
 def test_shipped_fast_model_scores_hold_on_dev() -> None:
     """The dev figures written beside the shipped model (and quoted in its card) are what
     ``reportedly eval polnear --model fast`` measures now."""
