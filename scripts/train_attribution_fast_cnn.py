@@ -91,7 +91,7 @@ def teacher_probabilities(by_text: dict[str, Doc], cache: Path, split: str) -> T
         for text, lp in zip(part, lps, strict=True):
             index = np.array(sorted(lp), dtype=np.int64)
             probs = np.stack([lp[i].float().exp().numpy() for i in index]) if len(index) else np.zeros((0, len(LABELS)))
-            out[text] = (index, probs.astype(np.float32))
+            out[text] = (index, probs.astype(np.float16))  # as stored: a cached run reads the same
         print(
             f"\rteacher: {k + len(part)}/{len(texts)} articles ({time.perf_counter() - started:.0f} s)", end="", file=sys.stderr
         )
@@ -102,10 +102,10 @@ def teacher_probabilities(by_text: dict[str, Doc], cache: Path, split: str) -> T
         path,
         bounds=bounds,
         index=np.concatenate([out[t][0] for t in texts]),
-        probs=np.concatenate([out[t][1] for t in texts]).astype(np.float16),
+        probs=np.concatenate([out[t][1] for t in texts]),
     )
     meta_file.write_text(json.dumps(key))
-    return teacher_probabilities(by_text, cache, split)  # as read back (float16), the same on every run
+    return out
 
 
 def segments(
@@ -113,7 +113,7 @@ def segments(
 ) -> list[Segment]:
     """(features, tok2vec vectors, gold label ids, the teacher's label probabilities or None) of
     every window of every article (``cover``: ``convtagger.COVERS``). With ``teacher``, a token
-    the teacher did not read (a space, a word part without its own wordpiece) takes its gold label as its target."""
+    the teacher did not read (a space, a word part without its own wordpiece) takes its gold label."""
     prior = _read_prior(MODELS / "attribution_fast.crfsuite.gz")
     by_text = parsed(split, docs, cache)
     taught = teacher_probabilities(by_text, cache, split) if teacher else None
