@@ -143,6 +143,25 @@ def test_an_intention_verb_needs_its_own_clause_to_be_a_cue() -> None:
     assert not act_or_hedge(claim)
 
 
+def test_a_stance_on_a_thing_is_an_attribution_and_an_event() -> None:
+    """PolNeAR counts "Trump attacked [Machado]" as an attribution (a stance on a thing); fast
+    reports it so, and its verb stays an event between the two actors and a claim of the outlet's
+    own (until the sixteenth round a word under half its PolNeAR uses a cue needed a clause as its
+    content)."""
+    from reportedly import get_analyzer
+    from reportedly.model import Article, ArticleMeta
+
+    text = "Donald Trump attacked Alicia Machado in early-morning tweets on Friday, three days after the debate."
+    report = get_analyzer("fast").analyze(Article(id="t", text=text, meta=ArticleMeta(), paragraphs=paragraph_spans(text)))
+    [attribution] = report.attributions
+    assert (attribution.source and attribution.source.text, attribution.cue.text) == ("Donald Trump", "attacked")
+    assert [c.text for c in attribution.content] == ["Alicia Machado"]
+    assert [(e.predicate, e.actor and e.actor.text) for e in report.events] == [("attack", "Donald Trump")]
+    # The act is the outlet's own assertion too: its sentence keeps the outlet's claim.
+    own = [c for c in report.claims if c.attribution_id is None]
+    assert [c.content[0].text for c in own] == [text.rstrip(".")]
+
+
 def test_retraining_reproduces_the_recorded_scores(tmp_path: Path) -> None:
     """CRFsuite's L-BFGS has no randomness: the same data and settings give the same dev scores.
     The fixture was written by the same command (a small slice, so that it runs in seconds)."""

@@ -13,6 +13,7 @@ import bisect
 
 from spacy.tokens import Doc, Token
 
+from reportedly.attribution.learned import stance_on_thing
 from reportedly.attribution.spans import strip_range
 from reportedly.certainty.hedges import FoundHedge, combine, governs
 from reportedly.certainty.model import load_factuality_model
@@ -103,10 +104,16 @@ def build_claims(
     # rather than by testing every sentence against every piece.
     sent_starts = [s.start_char for s in sents]
     sent_ends = [s.end_char for s in sents]
+    # A stance on a thing ("Officials did not approve the merger") is an act the outlet itself
+    # asserts, as well as an attribution: its sentence keeps the outlet's own claim.
+    acts: set[str] = set()
     for a in attributions:
         pieces = [(p.start, p.end) for p in a.content]
-        covered += pieces
         cue = cue_tokens.get(a.id)
+        if cue is not None and stance_on_thing(cue, pieces):
+            acts.add(a.id)
+        else:
+            covered += pieces
         # The other attributions' cues inside this content: each may take a sentence as its own.
         inner_cues = {c for s, e in pieces for c in _within(cue_starts, s, e)}
         inner_cues.discard(a.cue.start)
@@ -125,7 +132,7 @@ def build_claims(
     taken = {j for s, e in covered for j in _sentences_over(sent_starts, sent_ends, s, e)}
     for a in attributions:
         j = bisect.bisect_right(sent_starts, a.cue.start) - 1  # the one sentence that can hold the cue
-        if j >= 0 and a.cue.start < sent_ends[j]:
+        if j >= 0 and a.cue.start < sent_ends[j] and a.id not in acts:
             taken.add(j)
     previous: Claim | None = None
     for j, sent in enumerate(sents):

@@ -19,7 +19,7 @@ from reportedly import __version__
 from reportedly.attribution.convtagger import load_conv
 from reportedly.attribution.edges import load_edges, polish_content, polish_cue
 from reportedly.attribution.extractor import Candidate, extract, subject_phrase
-from reportedly.attribution.learned import MIN_REPORTING, act_or_hedge, merge
+from reportedly.attribution.learned import MIN_REPORTING, act_or_hedge, merge, stance_on_thing
 from reportedly.attribution.sources import Resolver
 from reportedly.certainty.claims import build_claims
 from reportedly.certainty.hedges import find_hedges
@@ -284,7 +284,12 @@ class Analyzer:
             for i, h in enumerate(found_hedges)
         ]
         claims = build_claims(doc, attributions, cue_tokens, found_hedges, hedges)
-        cue_ids = {t.i for t in cue_tokens.values() if t is not None}
+        # A stance on a thing ("Trump attacked Machado") is an attribution and an act: its verb stays an event.
+        cue_ids = {
+            t.i
+            for a in attributions
+            if (t := cue_tokens[a.id]) is not None and not stance_on_thing(t, [(q.start, q.end) for q in a.content])
+        }
         events = extract_events(doc, ents, attributions, claims, cue_ids)
         voice = tag_voice(
             doc,
