@@ -181,6 +181,12 @@ def proxy_dev(net: TaggerNetwork, dev: Sequence[Example], device: str) -> dict[s
             for r, e in enumerate(items):
                 keep = labels[r] >= 0
                 docs.setdefault(int(e["doc"]), []).append((lp[r][keep], labels[r][keep]))
+    return proxy_score(docs)
+
+
+def proxy_score(docs: dict[int, list[tuple[torch.Tensor, torch.Tensor]]]) -> dict[str, float]:
+    """:func:`proxy_dev`'s figures from each document's windows in order, as (label log-probabilities,
+    gold labels) of their labelled tokens."""
     tp = {r: 0 for r in ("SRC", "CUE", "CON")}
     npred, ngold = dict(tp), dict(tp)
     for parts in docs.values():
