@@ -3,14 +3,16 @@
     .venv/bin/python scripts/train_attribution_accurate.py --export .devdata     # here: windows.pt, base.safetensors
     python3 scripts/check_accurate_device.py --data .devdata --out OUT/device.json   # on the GPU machine
 
-The shipped MiniLM tagger (``src/reportedly/models/attribution_accurate.safetensors``) is built over
-the exported base and run over PolNeAR dev's windows on the CPU in float32 and on each CUDA device
-in float32 and under bfloat16 autocast. For each run: the dev proxy of ``fit_attribution_tagger``
-(exact F1 of BIO runs per role, each document decoded whole), how many tokens take another label
-than on the CPU, the largest difference in a label log-probability, and windows per second.
+A shipped tagger (``--artefact``: the MiniLM one by default, or ``attribution_accurate_mpnet.safetensors``
+over an ``--encoder mpnet`` export) is built over the exported base and run over PolNeAR dev's
+windows on the CPU in float32 and on each CUDA device in float32 and under bfloat16 autocast.
+For each run: the dev proxy of ``fit_attribution_tagger`` (exact F1 of BIO runs per role, each
+document decoded whole), how many tokens take another label than on the CPU, the largest
+difference in a label log-probability, and windows per second.
 ``AccurateTagger`` picks CUDA by itself where torch sees one (``transformer.AccurateTagger.from_state``);
-this script checks that what it would compute there is what the CPU computes. MPNet's base (200 MB)
-does not fit a device call's working tree, so only the MiniLM member is checked.
+this script checks that what it would compute there is what the CPU computes. MPNet's exported base
+(200 MB) is larger than what one device call carries; docs/accuracy.md ("What the sixteenth round
+did") says how it was sent in pieces.
 """
 
 from __future__ import annotations
@@ -79,14 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, required=True, help="the folder train_attribution_accurate.py --export wrote")
     ap.add_argument("--artefact", type=Path, default=MODELS / "attribution_accurate.safetensors")
     ap.add_argument("--out", type=Path, default=None, help="write the figures here as JSON")
+    ap.add_argument("--threads", type=int, default=fitter.THREADS, help="CPU threads for the CPU run")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N windows (a quick try)")
     args = ap.parse_args(argv)
-    torch.set_num_threads(fitter.THREADS)
+    torch.set_num_threads(args.threads)
     data = torch.load(args.data / "windows.pt", weights_only=True)
-    dev = fitter.unpack(data["dev"])
+    dev = fitter.unpack(data["dev"])[: args.limit]
     net = network(data, fitter.read_base(args.data / "base.safetensors"), args.artefact)
     runs: list[tuple[str, torch.dtype | None]] = [("cpu", None)]
     runs += [(f"cuda:{i}", dtype) for i in range(torch.cuda.device_count()) for dtype in (None, torch.bfloat16)]
-    report: dict[str, Any] = {"torch": torch.__version__, "windows": len(dev), "runs": []}
+    report: dict[str, Any] = {"torch": torch.__version__, "artefact": args.artefact.name, "windows": len(dev), "runs": []}
     reference: list[torch.Tensor] = []
     for device, dtype in runs:
         logprobs(net, dev[:64], device, dtype)  # warm-up: kernels chosen, memory taken
@@ -96,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         changed = sum(int((a.argmax(-1) != b.argmax(-1)).sum()) for a, b in zip(lps, reference, strict=True))
         tokens = sum(len(a) for a in lps)
         row = {
-            "device": torch.cuda.get_device_name(device) if device.startswith("cuda") else "cpu",
+            "device": torch.cuda.get_device_name(device) if device.startswith("cuda") else f"cpu, {args.threads} threads",
             "precision": "bfloat16 autocast" if dtype is not None else "float32",
             "dev_proxy": proxy(lps, dev),
             "tokens": tokens,
