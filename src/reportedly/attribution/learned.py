@@ -604,7 +604,8 @@ def stance_on_thing(tok: Token, content: Sequence[tuple[int, int]]) -> bool:
 def act_or_hedge(c: Candidate) -> bool:
     """Never an attribution in reportedly, whatever a tagger learned from PolNeAR: a hedge adverb
     as the cue ("reportedly" hedges the outlet's own claim; certainty reads it) or an intention verb
-    taking a thing rather than a clause ("Trump refused [the offer]": an act, which events report).
+    (the lexicon's, or one of ``COMMITMENT_VERBS``) taking a thing rather than a clause ("Trump
+    refused [the offer]", "Sessions offered [his resignation]": acts, which events report).
     :func:`reporting_strength` starts from these two tests; the accurate mode applies them alone
     (on PolNeAR dev they cost its tagger .003 of cue F1)."""
     tok = c.cue_token
