@@ -13,7 +13,6 @@ import bisect
 
 from spacy.tokens import Doc, Token
 
-from reportedly.attribution.learned import stance_on_thing
 from reportedly.attribution.spans import strip_range
 from reportedly.certainty.hedges import FoundHedge, combine, governs
 from reportedly.certainty.model import load_factuality_model
@@ -55,6 +54,7 @@ def build_claims(
     cue_tokens: dict[str, Token | None],
     found_hedges: list[FoundHedge],
     hedges: list[Hedge],
+    acts: frozenset[str] = frozenset(),
 ) -> list[Claim]:
     text = dc.text(doc)
     claims: list[Claim] = []
@@ -104,15 +104,12 @@ def build_claims(
     # rather than by testing every sentence against every piece.
     sent_starts = [s.start_char for s in sents]
     sent_ends = [s.end_char for s in sents]
-    # A stance on a thing ("Officials did not approve the merger") is an act the outlet itself
-    # asserts, as well as an attribution: its sentence keeps the outlet's own claim.
-    acts: set[str] = set()
+    # ``acts``: attributions that are also acts the outlet itself asserts, a stance on a thing
+    # ("Officials did not approve the merger"): their sentences keep the outlet's own claim.
     for a in attributions:
         pieces = [(p.start, p.end) for p in a.content]
         cue = cue_tokens.get(a.id)
-        if cue is not None and stance_on_thing(cue, pieces):
-            acts.add(a.id)
-        else:
+        if a.id not in acts:
             covered += pieces
         # The other attributions' cues inside this content: each may take a sentence as its own.
         inner_cues = {c for s, e in pieces for c in _within(cue_starts, s, e)}

@@ -283,13 +283,15 @@ class Analyzer:
             )
             for i, h in enumerate(found_hedges)
         ]
-        claims = build_claims(doc, attributions, cue_tokens, found_hedges, hedges)
-        # A stance on a thing ("Trump attacked Machado") is an attribution and an act: its verb stays an event.
-        cue_ids = {
-            t.i
+        # A stance on a thing ("Trump attacked Machado") is an attribution and an act: its verb stays
+        # an event, and its sentence a claim of the outlet's own.
+        acts = frozenset(
+            a.id
             for a in attributions
-            if (t := cue_tokens[a.id]) is not None and not stance_on_thing(t, [(q.start, q.end) for q in a.content])
-        }
+            if (t := cue_tokens[a.id]) is not None and stance_on_thing(t, [(q.start, q.end) for q in a.content])
+        )
+        claims = build_claims(doc, attributions, cue_tokens, found_hedges, hedges, acts)
+        cue_ids = {t.i for aid, t in cue_tokens.items() if t is not None and aid not in acts}
         events = extract_events(doc, ents, attributions, claims, cue_ids)
         voice = tag_voice(
             doc,
