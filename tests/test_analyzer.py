@@ -35,9 +35,9 @@ def test_settled_analyzer_hides_its_models_from_the_collector_and_reports_the_sa
 
 
 def test_fast_step_takes_the_rules_content_where_both_found_the_cue() -> None:
-    """Fast's network leads, but where a rule found the same cue the rule's Content (cut from the
-    parse tree) replaces the network's; the network's source and cue stay, and an attribution the
-    rules did not find keeps its own Content."""
+    """Fast's network leads, but where a rule found the same cue and its Content (cut from the
+    parse tree) holds the network's, the rule's replaces it; the network's source and cue stay, and
+    an attribution the rules did not find keeps its own Content."""
     from reportedly.attribution.extractor import Candidate
     from reportedly.model import AttributionKind
     from reportedly.pipeline.analyzer import Step
@@ -55,6 +55,27 @@ def test_fast_step_takes_the_rules_content_where_both_found_the_cue() -> None:
     assert [(c.cue, c.content, c.rule) for c in out] == [((10, 14), [(20, 40)], "crf"), ((60, 64), [(66, 80)], "crf")]
     without = Step(Fixed(), 0.5, learned_first=True, plausible=True)  # type: ignore[arg-type]
     assert sorted(without.combine([rule], [tagged, alone]), key=lambda c: c.cue)[0].content == [(20, 33)]
+    # A network Content that reaches past the rule's (the rule stopped at the first quotation) or
+    # lies elsewhere stays the network's; so does its kind.
+    longer = Candidate(AttributionKind.mixed, (10, 14), [(20, 40), (52, 58)], "crf", confidence=0.9, reporting=1.0)
+    elsewhere = Candidate(AttributionKind.mixed, (10, 14), [(0, 9)], "crf", confidence=0.9, reporting=1.0)
+    for own in (longer, elsewhere):
+        (got,) = step.combine([rule], [own])
+        assert (got.content, got.kind) == (own.content, AttributionKind.mixed)
+    # Unless the network's Content takes in the Source: "according to [the two people ...]" read
+    # as content as well.
+    import spacy
+
+    text = "The moment was brief, according to two people close to the White House."
+    doc = spacy.blank("en")(text)
+    people = doc.char_span(text.index("two people"), len(text) - 1)
+    cue = (text.index("according to"), text.index(" two"))
+    ruled = Candidate(AttributionKind.according_to, cue, [(0, text.index(","))], "according-to", source=people)
+    misread = Candidate(
+        AttributionKind.according_to, cue, [(0, text.index(",")), (people.start_char, people.end_char)], "crf", confidence=0.9
+    )
+    (got,) = step.combine([ruled], [misread])
+    assert got.content == ruled.content and got.source is people
 
 
 def test_fast_step_gives_an_unsourced_tagged_cue_its_verbs_subject() -> None:

@@ -176,6 +176,12 @@ def test_edges_follow_polnear_conventions() -> None:
     (c,) = polish_content(mixed, [(curly - 4, mixed.index(".”"))])
     assert mixed[c[0] : c[1]] == "and “a mistake.”"
     assert polish_content(mixed, [(0, mixed.index(",''") + 3)]) == [(0, mixed.index(",''") + 3)]
+    # A clause leaves the comma after it out; a quotation keeps its own.
+    aside = "Trump said that although he disliked it, these people said, he still had faith."
+    (a,) = polish_content(aside, [(aside.index("although"), aside.index(" these"))])
+    assert aside[a[0] : a[1]] == "although he disliked it"
+    (q,) = polish_content(mixed, [(0, mixed.index(",''") + 1)])
+    assert mixed[q[0] : q[1]] == "The tax ''is a misguided approach,''"
     # A lone preposition between cue and content joins the cue; a noun does not.
     cue = (text.index("called"), text.index("called") + 6)
     inquiry = [(text.index("an inquiry"), text.index("an inquiry") + 10)]

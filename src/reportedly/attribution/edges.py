@@ -7,6 +7,8 @@ attributions), and hold whichever extractor found the spans:
 - **A reported clause leaves the sentence's full stop out**: of plain (unquoted) contents that
   end a sentence, 9,420 stop before the full stop and 46 keep it. A quotation keeps its own
   (``“… racism.”``), as does an abbreviation ("U.S.").
+- **A clause leaves the comma after it out** ("…to recuse himself[,] these people said"): of
+  unquoted content pieces next to a comma, 3,675 stop before it and 121 take it in.
 - **A quotation keeps its marks**, including the typewriter pairs ``''…''`` and ````…''``: a
   content that sits exactly inside a pair of quotation marks takes the pair.
 - **A preposition between the cue and its content belongs to the cue** ("called for [an
@@ -83,6 +85,8 @@ def polish_content(text: str, content: list[tuple[int, int]]) -> list[tuple[int,
             continue
         if _drops_full_stop(text, s, e):
             e -= 1
+        elif text[e - 1] == "," and text[s] not in _OPENERS:
+            e = strip_range(text, s, e - 1)[1] if e - 1 > s else e
         widened = _quote_pair(text, s, e)
         if widened is not None:
             s, e = widened
