@@ -85,7 +85,7 @@ class Step(NamedTuple):
     cue where that Content holds its own; with ``parse_sources``, one the tagger left without a
     Source takes its cue verb's subject; with ``keep_nested``, the earlier attributions whose cue
     lies inside a standing one's Content stay, nested in it ("wants" in "The president wants to
-    cut taxes, according to three people"); with ``layout_fill_only``, only the attributions that
+    cut taxes, according to three people"); with ``fill_layout_and_relays``, only the attributions that
     layout draws (speaker labels, headlines, pull quotes) and those relaying a standing one fill in.
     """
 
@@ -97,7 +97,7 @@ class Step(NamedTuple):
     rule_content: bool = False
     parse_sources: bool = False
     keep_nested: bool = False
-    layout_fill_only: bool = False
+    fill_layout_and_relays: bool = False
 
     def combine(self, before: list[Candidate], found: list[Candidate]) -> list[Candidate]:
         if self.learned_first:
@@ -109,7 +109,7 @@ class Step(NamedTuple):
                 standing = [_with_rule_content(c, before) for c in standing]
             if self.parse_sources:
                 standing = [_with_parse_source(c) for c in standing]
-            fill = [c for c in before if _relays_or_layout(c, standing)] if self.layout_fill_only else before
+            fill = [c for c in before if _relays_or_layout(c, standing)] if self.fill_layout_and_relays else before
             merged = merge(standing, fill, min_confidence=0.0, adopt_sources=False)
             if self.keep_nested:
                 merged = _with_nested(merged, standing, before)
@@ -234,7 +234,7 @@ def _load_learned(model: str) -> list[Step]:
     # content / whole: .8404 / .7824 / .6874 / .6226 with every rule filling in, .8433 / .7863 /
     # .6925 / .6324 with the layout rules and the relays (the same with the layout rules alone),
     # .8432 / .7862 / .6924 / .6322 with none.
-    return [Step(load_accurate_tagger(), ACCURATE_MIN_CONFIDENCE, learned_first=True, layout_fill_only=True)]
+    return [Step(load_accurate_tagger(), ACCURATE_MIN_CONFIDENCE, learned_first=True, fill_layout_and_relays=True)]
 
 
 class Analyzer:
