@@ -269,7 +269,7 @@ def test_retraining_a_slice_reproduces_its_recorded_scores_and_stores_low_rank(t
 
 def test_model_accurate_puts_confident_tagger_attributions_first_and_reaches_the_cli(tmp_path: Path) -> None:
     """``--model accurate``: the tagger's attributions whose cue it is sure of (>= the floor) stand
-    unless they are an act or a hedge, its unsure ones are dropped, and the rules fill in only
+    unless they are an act or a hedge or sit on a cue layout drew, its unsure ones are dropped, and the rules fill in only
     where no standing attribution already covers the words, and only with what layout draws or
     with an attribution relaying a standing one (the rules' other guesses where the taggers saw
     none were mostly not the annotators'); the CLI gives what the API gives."""
@@ -290,7 +290,14 @@ def test_model_accurate_puts_confident_tagger_attributions_first_and_reaches_the
     paras = [(p.start, p.end) for p in article.paragraphs]
     rules = extract(doc, paras)
     tagged = load_accurate_tagger().extract(doc, paras, rules)
-    sure = [c for c in tagged if c.confidence >= ACCURATE_MIN_CONFIDENCE and not act_or_hedge(c)]
+    drawn = [r.cue for r in rules if r.rule in LAYOUT_RULES]
+    sure = [
+        c
+        for c in tagged
+        if c.confidence >= ACCURATE_MIN_CONFIDENCE
+        and not act_or_hedge(c)
+        and not any(c.cue[0] < e and s < c.cue[1] for s, e in drawn)
+    ]
     unsure = [c for c in tagged if c.confidence < ACCURATE_MIN_CONFIDENCE]
     assert sure and unsure  # this article exercises both sides of the floor
     cues = {c.cue for c in accurate.candidates(doc, paras)}
@@ -315,6 +322,31 @@ def test_model_accurate_puts_confident_tagger_attributions_first_and_reaches_the
     )
     assert proc.returncode == 0, proc.stderr
     assert {(a["cue"]["start"], a["cue"]["end"]) for a in json.loads(proc.stdout)["attributions"]} == expected
+
+
+def test_model_accurate_leaves_a_transcripts_layout_to_the_layout() -> None:
+    """A transcript whose paragraphs open with a quotation mark (‘"WALLACE: …"’, as in PolNeAR dev's
+    Pence interview): the taggers read the colons as cues but took the marks and the paragraph
+    break into the contents; the speaker labels' attributions stand on those cues in every mode."""
+    from reportedly import analyze
+
+    transcript = (
+        '"WALLACE: Let’s start with breaking news on the debate story. Will she be there?"\n\n'
+        '"PENCE: Well, look, Hillary Clinton apparently thinks this is an episode of “Shark Tank.” '
+        'But this is America, Chris."\n\n'
+        '"WALLACE: If I may, sir, because we’ve got limited time, will Gennifer Flowers be there?"\n\n'
+        '"PENCE: Gennifer Flowers will not be attending the debate tomorrow night."'
+    )
+    want = [
+        ("WALLACE", "Let’s start with breaking news on the debate story. Will she be there?"),
+        ("PENCE", "Well, look, Hillary Clinton apparently thinks this is an episode of “Shark Tank.” But this is America, Chris"),
+        ("WALLACE", "If I may, sir, because we’ve got limited time, will Gennifer Flowers be there?"),
+        ("PENCE", "Gennifer Flowers will not be attending the debate tomorrow night"),
+    ]
+    for model in ("accurate", "fast"):
+        got = analyze(transcript, model=model).attributions
+        assert [(a.source.text if a.source else None, a.content_text) for a in got] == want, model
+        assert {(a.cue.text, a.rule) for a in got} == {(":", "speaker-label")}, model
 
 
 BLOCK_SPACY = """

@@ -75,9 +75,10 @@ def check_model(model: str) -> None:
 class Step(NamedTuple):
     """One learned extractor and how its attributions meet the ones found before it.
 
-    ``learned_first``: its attributions (cue confidence >= ``floor``, and neither an act nor a
-    hedge as the cue, ``learned.act_or_hedge``; with ``plausible``, only those with a Content and a
-    cue that reads as a reporting word, ``learned.reporting_strength``) stand and the earlier ones
+    ``learned_first``: its attributions (cue confidence >= ``floor``, neither an act nor a
+    hedge as the cue, ``learned.act_or_hedge``, nor on a cue that layout drew, ``LAYOUT_RULES``;
+    with ``plausible``, only those with a Content and a cue that reads as a reporting word,
+    ``learned.reporting_strength``) stand and the earlier ones
     fill in where they do not overlap (the accurate tagger, whose edges beat the rules'); otherwise
     the earlier ones stand and it adds what they missed (the fast CRF, ``learned.merge``'s
     rules-first), where ``adopt_sources`` lets the earlier attributions take its source edges.
@@ -102,7 +103,15 @@ class Step(NamedTuple):
     def combine(self, before: list[Candidate], found: list[Candidate]) -> list[Candidate]:
         if self.learned_first:
             floor = 0.0 if self.floor is None else self.floor
-            standing = [c for c in found if c.confidence >= floor and not act_or_hedge(c)]
+            # Layout draws its attributions' edges (the line, the label, the marks), where a tagger
+            # reading the same cue misplaces them (a transcript whose paragraphs open with a
+            # quotation mark: ‘"WALLACE: …’): on a cue layout drew, the layout's attribution stands.
+            drawn = [c.cue for c in before if c.rule in LAYOUT_RULES]
+            standing = [
+                c
+                for c in found
+                if c.confidence >= floor and not act_or_hedge(c) and not any(c.cue[0] < e and s < c.cue[1] for s, e in drawn)
+            ]
             if self.plausible:
                 standing = [c for c in standing if c.content and c.reporting >= MIN_REPORTING]
             if self.rule_content:
