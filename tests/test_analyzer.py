@@ -78,6 +78,41 @@ def test_fast_step_takes_the_rules_content_where_both_found_the_cue() -> None:
     assert got.content == ruled.content and got.source is people
 
 
+def test_accurate_step_gives_a_contentless_tagged_cue_the_rules_content() -> None:
+    """Accurate's taggers lead with their own contents, even where a rule's holds theirs
+    (``missing_content``, not ``rule_content``); a tagged cue they gave no Content takes the rule's
+    for the same cue, with its kind and, where the tagger drew none, its Source."""
+    import spacy
+
+    from reportedly.attribution.extractor import Candidate
+    from reportedly.model import AttributionKind
+    from reportedly.pipeline.analyzer import Step
+
+    text = "The aide said on Monday that the talks had failed."
+    doc = spacy.blank("en")(text)
+    aide = doc.char_span(0, len("The aide"))
+    cue = (text.index("said"), text.index("said") + 4)
+    clause = [(text.index("that"), len(text) - 1)]
+    rule = Candidate(AttributionKind.indirect, cue, clause, "speech:verb+complement", source=aide)
+    bare = Candidate(AttributionKind.direct, cue, [], "crf", confidence=0.9)
+    inside = Candidate(AttributionKind.direct, cue, [(text.index("the talks"), len(text) - 1)], "crf", confidence=0.9)
+
+    class Fixed:
+        def extract(self, doc: object, paragraphs: object, rules: object) -> list[Candidate]:
+            return []
+
+    step = Step(Fixed(), 0.5, learned_first=True, missing_content=True)  # type: ignore[arg-type]
+    (got,) = step.combine([rule], [bare])
+    assert (got.content, got.kind, got.source, got.rule) == (clause, AttributionKind.indirect, aide, "crf")
+    (kept,) = step.combine([rule], [inside])
+    assert (kept.content, kept.kind, kept.source) == (inside.content, AttributionKind.direct, None)
+    (plain,) = Step(Fixed(), 0.5, learned_first=True).combine([rule], [bare])  # type: ignore[arg-type]
+    assert plain.content == []
+    # No rule on that cue: the tagger's attribution stands as it is.
+    (alone,) = step.combine([], [bare])
+    assert alone.content == [] and alone.source is None
+
+
 def test_fast_step_gives_an_unsourced_tagged_cue_its_verbs_subject() -> None:
     """A tagged attribution with no Source takes the subject of its cue verb (``parse_sources``);
     one whose "subject" lies inside its content (a parse gone wrong) stays unsourced."""
