@@ -22,6 +22,7 @@ from reportedly.attribution.edges import load_edges, polish_content, polish_cue
 from reportedly.attribution.extractor import LAYOUT_RULES, Candidate, extract, subject_phrase
 from reportedly.attribution.learned import MIN_REPORTING, act_or_hedge, merge, stance_on_thing
 from reportedly.attribution.sources import Resolver
+from reportedly.attribution.spans import ranges_overlap
 from reportedly.certainty.claims import build_claims
 from reportedly.certainty.hedges import find_hedges
 from reportedly.errors import InputError, ModelNotFoundError
@@ -87,8 +88,8 @@ class Step(NamedTuple):
     ``parse_sources``, one the tagger left without a Source takes its cue verb's subject; with
     ``keep_nested``, the earlier attributions whose cue lies inside a standing one's Content
     stay, nested in it ("wants" in "The president wants to cut taxes, according to three
-    people"); with ``fill_layout_and_relays``, only the attributions that
-    layout draws (speaker labels, headlines, pull quotes) and those relaying a standing one fill in.
+    people"); with ``fill_layout_and_relays``, only the attributions that layout draws (speaker
+    labels, headlines, pull quotes) and those relaying a standing one fill in.
     """
 
     extractor: LearnedExtractor
@@ -114,7 +115,7 @@ class Step(NamedTuple):
             standing = [
                 c
                 for c in found
-                if c.confidence >= floor and not act_or_hedge(c) and not any(c.cue[0] < e and s < c.cue[1] for s, e in drawn)
+                if c.confidence >= floor and not act_or_hedge(c) and not any(ranges_overlap(c.cue, d) for d in drawn)
             ]
             if self.plausible:
                 standing = [c for c in standing if c.content and c.reporting >= MIN_REPORTING]
@@ -162,7 +163,7 @@ def _with_parse_source(c: Candidate) -> Candidate:
 
 def _twin(c: Candidate, rules: Sequence[Candidate]) -> Candidate | None:
     """The first earlier attribution with a Content whose cue overlaps ``c``'s."""
-    return next((r for r in rules if r.content and r.cue[0] < c.cue[1] and c.cue[0] < r.cue[1]), None)
+    return next((r for r in rules if r.content and ranges_overlap(r.cue, c.cue)), None)
 
 
 def _with_missing_content(c: Candidate, rules: Sequence[Candidate]) -> Candidate:
