@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reportedly.attribution.convtagger import ARTEFACT, LABELS, ConvExtractor, ConvNet, viterbi
+from reportedly.attribution.convtagger import ARTEFACT, LABELS, ConvExtractor, ConvNet, viterbi, viterbi_many
 from reportedly.evaluation.polnear import load_split
 from reportedly.evaluation.runner import evaluate
 from reportedly.ingest import paragraph_spans
@@ -126,6 +126,35 @@ def test_viterbi_finds_the_best_legal_path_whether_or_not_the_best_labels_form_o
     assert 0 < shortcut < 60  # both branches ran
 
 
+def test_viterbi_many_decodes_each_run_on_its_own() -> None:
+    """Runs decoded together give each run's own best legal path (brute force over every path),
+    the first label of a run never continuing the previous run's; lengths must cover the rows."""
+    import itertools
+
+    def legal(path: tuple[int, ...]) -> bool:
+        tags = [LABELS[i] for i in path]
+        return all(not t.startswith("I-") or p[2:] == t[2:] for p, t in zip(["O", *tags], tags, strict=False))
+
+    rng = np.random.default_rng(7)
+    lengths = [3, 1, 0, 4, 2, 4]
+    lp = rng.normal(size=(sum(lengths), len(LABELS))).astype(np.float32)
+    lp[3, LABELS.index("I-CUE")] = 9.0  # the one-token run: its best label alone is illegal
+    lp[2, LABELS.index("B-CUE")] = 9.0  # ... even after a cue ending the run before it
+    at, searched = 0, 0
+    for n, got in zip(lengths, viterbi_many(lp, lengths), strict=True):
+        part = lp[at : at + n]
+        paths = [p for p in itertools.product(range(len(LABELS)), repeat=n) if legal(p)]
+        best = max(paths, key=lambda p: sum(float(part[k, i]) for k, i in enumerate(p)))
+        assert tuple(got) == best
+        assert got == viterbi(part)
+        searched += n > 0 and not legal(tuple(int(i) for i in part.argmax(1)))
+        at += n
+    assert searched >= 2
+    assert LABELS[viterbi_many(lp, lengths)[1][0]] != "I-CUE"
+    with pytest.raises(ValueError, match="lengths"):
+        viterbi_many(lp, [3, 1])
+
+
 def test_the_extractor_reads_a_dev_article_with_and_without_vectors() -> None:
     """On a PolNeAR dev article parsed live, the tagger finds attributions whose cues are words of
     the text; a doc without tok2vec vectors (from a DocBin) still gets tags, not an error."""
@@ -141,6 +170,38 @@ def test_the_extractor_reads_a_dev_article_with_and_without_vectors() -> None:
     assert all(gold.text[c.cue[0] : c.cue[1]].strip() for c in found)
     doc.tensor = np.zeros((0, 0), dtype=np.float32)
     assert len(ext.tag(doc, paras, rules)) == len(doc)
+
+
+def test_feature_ids_are_the_ids_of_the_feature_strings_in_their_order() -> None:
+    """The network reads ids built by template and value, never the strings: on two dev articles
+    parsed live they must be the vocabulary's ids of :func:`featurize`'s strings (``context=False``)
+    in the same order, unseen ones left out, so the summed vectors are the same to the bit; the
+    remembered values start over once past their bound, and the ids stay the same."""
+    from reportedly.attribution.extractor import extract
+    from reportedly.attribution.learned import FeatureIds, feature_ids, featurize
+
+    ext = ConvExtractor()
+    net = ext.net
+    ids = FeatureIds(net.vocab)
+    nlp = load_nlp()
+    for gold in load_split("dev", limit=2):
+        doc = nlp(gold.text)
+        paras = [(p.start, p.end) for p in paragraph_spans(gold.text)]
+        rules = extract(doc, paras)
+        sel = [i for i in range(len(doc)) if i % 3]  # gaps: the features still see the whole doc
+        strings = featurize(doc, paras, rules, ext.cue_prior, select=sel, context=False)
+        want = [[net.vocab[f] for f in fs if net.vocab[f]] for fs in strings]
+        for _ in range(2):  # the second time from remembered values
+            flat, counts = feature_ids(doc, paras, rules, ext.cue_prior, sel, ids)
+            assert counts == [len(w) for w in want]
+            assert flat == [i for w in want for i in w]
+        assert 0 < sum(counts) < sum(map(len, strings))  # some strings are unseen in training
+        assert np.array_equal(net.bags_of_ids(flat, counts), net.bags(strings))
+    remembered = sum(map(len, ids.templates.values()))
+    assert remembered > 100
+    ids.MAX_VALUES = 100
+    assert feature_ids(doc, paras, rules, ext.cue_prior, sel, ids) == (flat, counts)
+    assert 0 < sum(map(len, ids.templates.values())) < remembered  # started over, then refilled
 
 
 def test_retraining_gives_the_same_bytes_whatever_the_thread_default(tmp_path: Path) -> None:

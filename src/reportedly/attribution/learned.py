@@ -26,7 +26,7 @@ import dataclasses
 import gzip
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -98,23 +98,47 @@ def _rule_roles(doc: Doc, candidates: Sequence[Candidate]) -> tuple[list[str], l
     return role, edge
 
 
-def featurize(
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """What the feature templates of :func:`featurize` read of a document, per token (and per
+    sentence): built once, then written out as strings, or as a network's feature ids."""
+
+    n: int
+    lower: list[str]
+    text: list[str]
+    tag: list[str]
+    idx: list[int]
+    lemma: list[str]
+    pos: list[str]
+    dep: list[str]
+    head: list[int]
+    role: list[str]
+    edge: list[str]
+    in_quote: list[bool]
+    sent_start: list[bool]
+    sent_end: list[bool]
+    sent_of: list[int]
+    sent_cue: list[str]
+    roots: list[int]
+    cue_p: list[float]
+    is_cue_verb: list[bool]
+    children: defaultdict[int, list[str]]
+    starts_here: defaultdict[int, list[str]]
+    ends_here: defaultdict[int, list[str]]
+    para_starts: set[int]
+
+
+def _table(
     doc: Doc,
     paragraphs: Sequence[tuple[int, int]],
     candidates: Sequence[Candidate],
-    cue_prior: dict[str, float] | None = None,
-    select: Sequence[int] | None = None,
-    context: bool = True,
-) -> list[list[str]]:
-    """One list of feature strings per token of ``doc``. ``cue_prior`` maps "lemma|POS" to how
-    often that word heads a Cue in the training data (:func:`learn_cue_prior`). Without
-    ``context``, no features of the neighbouring words: a convolution over the tokens sees those
-    itself, and every string costs time to build and to look up."""
+    cue_prior: dict[str, float] | None,
+    select: Sequence[int] | None,
+) -> _Table:
+
     # Token attributes come from the per-doc lists of ``doccache``, shared with the rules and
     # ``windows``: ``Token.left_edge`` and ``right_edge`` build a new Token on every read.
     n = len(doc)
-    if not n:
-        return []
     sents = dc.sents(doc)
     # Only the sentences of the selected tokens and of their neighbours (a tree never leaves its
     # sentence, so heads and paths stay inside) need to be read.
@@ -202,6 +226,53 @@ def featurize(
             starts_here[left_edge[i]].append(dep[i])
             ends_here[right_edge[i]].append(dep[i])
 
+    return _Table(
+        n,
+        lower,
+        text,
+        tag,
+        idx,
+        lemma,
+        pos,
+        dep,
+        head,
+        role,
+        edge,
+        in_quote,
+        sent_start,
+        sent_end,
+        sent_of,
+        sent_cue,
+        roots,
+        cue_p,
+        is_cue_verb,
+        children,
+        starts_here,
+        ends_here,
+        para_starts,
+    )
+
+
+def featurize(
+    doc: Doc,
+    paragraphs: Sequence[tuple[int, int]],
+    candidates: Sequence[Candidate],
+    cue_prior: dict[str, float] | None = None,
+    select: Sequence[int] | None = None,
+    context: bool = True,
+) -> list[list[str]]:
+    """One list of feature strings per token of ``doc``. ``cue_prior`` maps "lemma|POS" to how
+    often that word heads a Cue in the training data (:func:`learn_cue_prior`). Without
+    ``context``, no features of the neighbouring words: a convolution over the tokens sees those
+    itself, and every string costs time to build and to look up."""
+    if not len(doc):
+        return []
+    t = _table(doc, paragraphs, candidates, cue_prior, select)
+    n, lower, text, tag, idx = t.n, t.lower, t.text, t.tag, t.idx
+    lemma, pos, dep, head, role, edge, in_quote = t.lemma, t.pos, t.dep, t.head, t.role, t.edge, t.in_quote
+    sent_start, sent_end, sent_of, sent_cue, roots = t.sent_start, t.sent_end, t.sent_of, t.sent_cue, t.roots
+    cue_p, is_cue_verb, children, starts_here, ends_here = t.cue_p, t.is_cue_verb, t.children, t.starts_here, t.ends_here
+    para_starts = t.para_starts
     shapes: dict[str, str] = {}
     # ``select`` restricts the work to some tokens (their features still see the whole document).
     out: list[list[str]] = []
@@ -303,6 +374,171 @@ def featurize(
         f.append(f"path={path[:40]}")
         out.append(f)
     return out
+
+
+class _Template(dict[Any, int]):
+    """One feature template's ids by value: the string ``prefix + value`` (a tuple's parts joined
+    by "|", as :func:`featurize` writes them) is built and looked up once per value."""
+
+    __slots__ = ("prefix", "vocab", "write")
+
+    def __init__(self, prefix: str, vocab: Mapping[str, int], write: Callable[[Any], str] = str) -> None:
+        super().__init__()
+        self.prefix, self.vocab, self.write = prefix, vocab, write
+
+    def __missing__(self, value: Any) -> int:
+        got = self[value] = self.vocab.get(self.prefix + self.write(value), 0)
+        return got
+
+
+def _joined(parts: tuple[Any, ...]) -> str:
+    return "|".join(map(str, parts))
+
+
+# How a template writes its value, where not as ``str``: "s=" is keyed by the word (its shape
+# written), "cp=" by the cue prior (its bucket written), the rest by a tuple of their parts.
+_WRITE: dict[str, Callable[[Any], str]] = {"s=": _word_shape, "cp=": lambda p: _bucket(p)}
+_WRITE |= dict.fromkeys(("dhl=", "pd=", "rr=", "cch=", "uv=", "uc=", "ucs="), _joined)
+
+
+class FeatureIds:
+    """A network's feature ids for :func:`featurize`'s templates (``context=False``), remembered
+    by value across documents: building and hashing some thirty strings a token was the fast
+    mode's largest cost after spaCy. Ids are the network's vocabulary's (0: never seen)."""
+
+    # The remembered values grow with a corpus's words: start over past this many.
+    MAX_VALUES = 400_000
+
+    def __init__(self, vocab: Mapping[str, int]) -> None:
+        self.vocab = vocab
+        self.templates: dict[str, _Template] = {}
+        self.constant = {name: vocab.get(name, 0) for name in ("BOS", "EOS", "BOP", "qmark", "cueverb")}
+
+    def __getitem__(self, prefix: str) -> _Template:
+        got = self.templates.get(prefix)
+        if got is None:
+            write = _WRITE.get(prefix, str)
+            got = self.templates[prefix] = _Template(prefix, self.vocab, write)
+        return got
+
+    def forget_if_full(self) -> None:
+        if sum(map(len, self.templates.values())) > self.MAX_VALUES:
+            self.templates.clear()
+
+
+def feature_ids(
+    doc: Doc,
+    paragraphs: Sequence[tuple[int, int]],
+    candidates: Sequence[Candidate],
+    cue_prior: dict[str, float] | None,
+    select: Sequence[int],
+    ids: FeatureIds,
+) -> tuple[list[int], list[int]]:
+    """The ids of the strings :func:`featurize` gives the ``select`` tokens with ``context=False``,
+    in the same order (a network sums their vectors in that order): all tokens' ids in one list,
+    and how many each token has. Unseen features are left out (a zero vector adds nothing)."""
+    ids.forget_if_full()
+    out: list[int] = []
+    counts: list[int] = []
+    if not len(doc):
+        return out, counts
+    t = _table(doc, paragraphs, candidates, cue_prior, select)
+    lower, text, tag, idx = t.lower, t.text, t.tag, t.idx
+    lemma, pos, dep, head, role, edge, in_quote = t.lemma, t.pos, t.dep, t.head, t.role, t.edge, t.in_quote
+    sent_start, sent_end, sent_of, sent_cue, roots = t.sent_start, t.sent_end, t.sent_of, t.sent_cue, t.roots
+    cue_p, is_cue_verb, children, starts_here, ends_here = t.cue_p, t.is_cue_verb, t.children, t.starts_here, t.ends_here
+    para_starts = t.para_starts
+    w_, l_, p_, d_, shape_, r_, t_, hl_, hp_ = (ids[x] for x in ("w=", "l=", "p=", "d=", "s=", "r=", "t=", "hl=", "hp="))
+    dhl_, pd_, re_, rr_, q_, sc_, cp_, root_ = (ids[x] for x in ("dhl=", "pd=", "re=", "rr=", "q=", "sc=", "cp=", "root="))
+    le_, ri_, ch_, cch_, path_ = ids["LE="], ids["RE="], ids["ch="], ids["cch="], ids["path="]
+    uv_, uvd_, uc_, ucd_, ucs_ = ids["uv="], ids["uvd="], ids["uc="], ids["ucd="], ids["ucs="]
+    bos, eos, bop, qmark, cueverb = (ids.constant[x] for x in ("BOS", "EOS", "BOP", "qmark", "cueverb"))
+    add, extend = out.append, out.extend
+    for i in select:
+        h = head[i]
+        lem, p, d, r, e, k = lemma[i], pos[i], dep[i], role[i], edge[i], sent_of[i]
+        before = len(out)
+        # ``filter(None, ...)``: one call for the templates every token has, unseen ones (id 0) left out.
+        extend(
+            filter(
+                None,
+                (
+                    w_[lower[i]],
+                    l_[lem],
+                    p_[p],
+                    d_[d],
+                    shape_[text[i]],
+                    r_[r],
+                    t_[tag[i]],
+                    hl_[lemma[h]],
+                    hp_[pos[h]],
+                    dhl_[d, lemma[h]],
+                    pd_[p, d],
+                    re_[e],
+                    rr_[r, e],
+                    q_[in_quote[i]],
+                    sc_[sent_cue[k]],
+                    cp_[cue_p[i]],
+                    root_[lemma[roots[k]]],
+                ),
+            )
+        )
+        if i in starts_here:
+            for x in starts_here[i][:3]:
+                if got := le_[x]:
+                    add(got)
+        if i in ends_here:
+            for x in ends_here[i][:3]:
+                if got := ri_[x]:
+                    add(got)
+        if sent_start[i] and bos:
+            add(bos)
+        if sent_end[i] and eos:
+            add(eos)
+        if bop and idx[i] in para_starts:
+            add(bop)
+        if qmark and text[i] in _QUOTE_CHARS:
+            add(qmark)
+        cue_verb = is_cue_verb[i]
+        if p == "VERB" or cue_verb:
+            kinds = sorted(set(children[i])) if i in children else []
+            for c in kinds:
+                if got := ch_[c]:
+                    add(got)
+            if cue_verb:
+                if cueverb:
+                    add(cueverb)
+                for c in kinds:
+                    if c in ("ccomp", "nsubj", "dobj", "xcomp") and (got := cch_[c, lem]):
+                        add(got)
+        path = d
+        j = i
+        got_verb = False
+        for _ in range(_MAX_UP):
+            hj = head[j]
+            if hj == j:
+                break
+            if not got_verb and pos[hj] in ("VERB", "AUX"):
+                if got := uv_[dep[j], lemma[hj]]:
+                    add(got)
+                if got := uvd_[dep[j]]:
+                    add(got)
+                got_verb = True
+            if is_cue_verb[hj]:
+                if got := uc_[dep[j], lemma[hj]]:
+                    add(got)
+                if got := ucd_[dep[j]]:
+                    add(got)
+                if got := ucs_["L" if i < hj else "R", dep[j]]:
+                    add(got)
+                break
+            j = hj
+            if len(path) < 40:
+                path += ">" + dep[j]
+        if got := path_[path[:40]]:
+            add(got)
+        counts.append(len(out) - before)
+    return out, counts
 
 
 def _bucket(p: float) -> str:
