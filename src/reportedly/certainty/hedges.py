@@ -13,6 +13,7 @@ negation together with a hedge takes the hedge's class ("may not" is possible, n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from spacy.tokens import Doc, Token
 
@@ -44,19 +45,27 @@ def find_hedges(doc: Doc) -> list[FoundHedge]:
     i, n = 0, len(doc)
     lowers = dc.lowers(doc)
     deps = dc.deps(doc)
+    firsts = _hedge_firsts()
     while i < n:
         matched = 0
-        for size in range(min(lex.hedge_max_len, n - i), 0, -1):
-            kind = lex.hedges.get(tuple(lowers[i : i + size]))
-            if kind is not None and _is_hedge_use(doc, i, size):
-                out.append(_make(doc, i, i + size, Certainty(kind)))
-                matched = size
-                break
+        # Most words start no hedge: one set look-up spares building a tuple per length.
+        if lowers[i] in firsts:
+            for size in range(min(lex.hedge_max_len, n - i), 0, -1):
+                kind = lex.hedges.get(tuple(lowers[i : i + size]))
+                if kind is not None and _is_hedge_use(doc, i, size):
+                    out.append(_make(doc, i, i + size, Certainty(kind)))
+                    matched = size
+                    break
         if not matched and deps[i] in _NEG_DEPS:
             out.append(_make(doc, i, i + 1, Certainty.negated))
             matched = 1
         i += max(matched, 1)
     return out
+
+
+@lru_cache(maxsize=1)
+def _hedge_firsts() -> frozenset[str]:
+    return frozenset(k[0] for k in lexicons.load().hedges)
 
 
 def _is_hedge_use(doc: Doc, i: int, size: int) -> bool:
