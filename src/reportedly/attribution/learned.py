@@ -352,26 +352,16 @@ def featurize(
                 f.append("cueverb")
                 f += [f"cch={c}|{lem}" for c in kinds if c in ("ccomp", "nsubj", "dobj", "xcomp")]
         # The way up the tree: dependencies to the nearest verb, and to the nearest reporting verb.
-        path = d
-        j = i
-        got_verb = False
-        for _ in range(_MAX_UP):
-            hj = head[j]
-            if hj == j:
-                break
-            if not got_verb and pos[hj] in ("VERB", "AUX"):
-                f.append(f"uv={dep[j]}|{lemma[hj]}")
-                f.append(f"uvd={dep[j]}")
-                got_verb = True
-            if is_cue_verb[hj]:
-                f.append(f"uc={dep[j]}|{lemma[hj]}")
-                f.append(f"ucd={dep[j]}")
-                f.append(f"ucs={'L' if i < hj else 'R'}|{dep[j]}")
-                break
-            j = hj
-            if len(path) < 40:
-                path += ">" + dep[j]
-        f.append(f"path={path[:40]}")
+        verb, cue, path = _way_up(i, head, pos, dep, is_cue_verb)
+        if verb >= 0:
+            f.append(f"uv={dep[verb]}|{lemma[head[verb]]}")
+            f.append(f"uvd={dep[verb]}")
+        if cue >= 0:
+            hj = head[cue]
+            f.append(f"uc={dep[cue]}|{lemma[hj]}")
+            f.append(f"ucd={dep[cue]}")
+            f.append(f"ucs={'L' if i < hj else 'R'}|{dep[cue]}")
+        f.append(f"path={path}")
         out.append(f)
     return out
 
@@ -511,34 +501,38 @@ def feature_ids(
                 for c in kinds:
                     if c in ("ccomp", "nsubj", "dobj", "xcomp") and (got := cch_[c, lem]):
                         add(got)
-        path = d
-        j = i
-        got_verb = False
-        for _ in range(_MAX_UP):
-            hj = head[j]
-            if hj == j:
-                break
-            if not got_verb and pos[hj] in ("VERB", "AUX"):
-                if got := uv_[dep[j], lemma[hj]]:
-                    add(got)
-                if got := uvd_[dep[j]]:
-                    add(got)
-                got_verb = True
-            if is_cue_verb[hj]:
-                if got := uc_[dep[j], lemma[hj]]:
-                    add(got)
-                if got := ucd_[dep[j]]:
-                    add(got)
-                if got := ucs_["L" if i < hj else "R", dep[j]]:
-                    add(got)
-                break
-            j = hj
-            if len(path) < 40:
-                path += ">" + dep[j]
-        if got := path_[path[:40]]:
+        verb, cue, path = _way_up(i, head, pos, dep, is_cue_verb)
+        if verb >= 0:
+            extend(filter(None, (uv_[dep[verb], lemma[head[verb]]], uvd_[dep[verb]])))
+        if cue >= 0:
+            hj = head[cue]
+            extend(filter(None, (uc_[dep[cue], lemma[hj]], ucd_[dep[cue]], ucs_["L" if i < hj else "R", dep[cue]])))
+        if got := path_[path]:
             add(got)
         counts.append(len(out) - before)
     return out, counts
+
+
+def _way_up(i: int, head: list[int], pos: list[str], dep: list[str], is_cue_verb: list[bool]) -> tuple[int, int, str]:
+    """The walk up the tree from token ``i``: the token whose head is the nearest verb and the one
+    whose head is the nearest reporting verb (-1 where there is none within ``_MAX_UP`` steps),
+    and the dependencies on the way, ">"-joined, to 40 characters."""
+    path = dep[i]
+    verb = cue = -1
+    j = i
+    for _ in range(_MAX_UP):
+        hj = head[j]
+        if hj == j:
+            break
+        if verb < 0 and pos[hj] in ("VERB", "AUX"):
+            verb = j
+        if is_cue_verb[hj]:
+            cue = j
+            break
+        j = hj
+        if len(path) < 40:
+            path += ">" + dep[j]
+    return verb, cue, path[:40]
 
 
 def _bucket(p: float) -> str:
