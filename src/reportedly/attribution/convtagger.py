@@ -92,7 +92,7 @@ def viterbi_many(logprobs: np.ndarray, lengths: Sequence[int]) -> list[list[int]
 
 # Each I- label continues its own role: from the B- or I- label of that role and no other.
 _CONTINUES = tuple((LABELS.index("B-" + t[2:]), LABELS.index(t)) for t in LABELS if t.startswith("I-"))
-_FREE = tuple(k for k, t in enumerate(LABELS) if not t.startswith("I-"))
+_ROLE_OF_I = {i: n for n, (_, i) in enumerate(_CONTINUES)}  # an I- label -> its place in _CONTINUES
 
 
 def _search(rows: list[list[float]]) -> list[int]:
@@ -115,9 +115,8 @@ def _search(rows: list[list[float]]) -> list[int]:
         score = nxt
     label = score.index(max(score))
     path = [label]
-    cont = {i: n for n, (_, i) in enumerate(_CONTINUES)}
     for at, via in reversed(backs):
-        n = cont.get(label)
+        n = _ROLE_OF_I.get(label)
         label = at if n is None else via[n]
         path.append(label)
     return path[::-1]
@@ -371,7 +370,7 @@ class ConvExtractor(BIOTagger):
             ids, counts = feature_ids(doc, paragraphs, rules, self.cue_prior, sel, self.net.feature_ids)
             lp = self.net.logprobs_of_bags(self.net.bags_of_ids(ids, counts), tensor, lengths)
         at = 0
-        for (lo, hi), path in zip(segments, viterbi_many(lp, [hi - lo for lo, hi in segments]), strict=True):
+        for (lo, hi), path in zip(segments, viterbi_many(lp, lengths), strict=True):
             for k, lab in enumerate(path):
                 tags[lo + k] = LABELS[lab]
                 if lab == _B_CUE:
