@@ -103,7 +103,6 @@ class _Table:
     """What the feature templates of :func:`featurize` read of a document, per token (and per
     sentence): built once, then written out as strings, or as a network's feature ids."""
 
-    n: int
     lower: list[str]
     text: list[str]
     tag: list[str]
@@ -227,7 +226,6 @@ def _table(
             ends_here[right_edge[i]].append(dep[i])
 
     return _Table(
-        n,
         lower,
         text,
         tag,
@@ -268,7 +266,8 @@ def featurize(
     if not len(doc):
         return []
     t = _table(doc, paragraphs, candidates, cue_prior, select)
-    n, lower, text, tag, idx = t.n, t.lower, t.text, t.tag, t.idx
+    n = len(doc)
+    lower, text, tag, idx = t.lower, t.text, t.tag, t.idx
     lemma, pos, dep, head, role, edge, in_quote = t.lemma, t.pos, t.dep, t.head, t.role, t.edge, t.in_quote
     sent_start, sent_end, sent_of, sent_cue, roots = t.sent_start, t.sent_end, t.sent_of, t.sent_cue, t.roots
     cue_p, is_cue_verb, children, starts_here, ends_here = t.cue_p, t.is_cue_verb, t.children, t.starts_here, t.ends_here
@@ -366,6 +365,10 @@ def featurize(
     return out
 
 
+def _bucket(p: float) -> str:
+    return "0" if p <= 0 else "lo" if p < 0.1 else "mid" if p < CUE_PRIOR_MIN else "hi" if p < 0.6 else "top"
+
+
 class _Template(dict[Any, int]):
     """One feature template's ids by value: the string ``prefix + value`` (a tuple's parts joined
     by "|", as :func:`featurize` writes them) is built and looked up once per value."""
@@ -387,7 +390,7 @@ def _joined(parts: tuple[Any, ...]) -> str:
 
 # How a template writes its value, where not as ``str``: "s=" is keyed by the word (its shape
 # written), "cp=" by the cue prior (its bucket written), the rest by a tuple of their parts.
-_WRITE: dict[str, Callable[[Any], str]] = {"s=": _word_shape, "cp=": lambda p: _bucket(p)}
+_WRITE: dict[str, Callable[[Any], str]] = {"s=": _word_shape, "cp=": _bucket}
 _WRITE |= dict.fromkeys(("dhl=", "pd=", "rr=", "cch=", "uv=", "uc=", "ucs="), _joined)
 
 
@@ -533,10 +536,6 @@ def _way_up(i: int, head: list[int], pos: list[str], dep: list[str], is_cue_verb
         if len(path) < 40:
             path += ">" + dep[j]
     return verb, cue, path[:40]
-
-
-def _bucket(p: float) -> str:
-    return "0" if p <= 0 else "lo" if p < 0.1 else "mid" if p < CUE_PRIOR_MIN else "hi" if p < 0.6 else "top"
 
 
 def cue_heads(doc: Doc, attributions: Sequence[Any]) -> list[int]:
