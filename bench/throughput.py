@@ -2,8 +2,16 @@
 
 Both pipelines are loaded first (untimed) and warmed up on a few texts; then, for ``--repeat``
 rounds, the bare ``nlp.pipe`` pass and the full ``Analyzer.analyze_many`` pass are timed in
-alternation (the order flips every round), and the best time of each is kept. Words are
+alternation, one batch of texts at a time (``--batch-size`` texts: each pipeline sees the batches
+it would see in one pass; which goes first flips every batch and every round). Words are
 whitespace-separated words of the texts both passes see (the cleaned ``Article.text``).
+
+Two ratios come out of the same timings. ``ratio``: the best whole pass of each (the sum of its
+batches in one round), as this benchmark has always reported. ``ratio_paired``: per batch the best
+time of each over the rounds, summed. On a shared machine whose speed drifts by a third from
+minute to minute (this project's two-core build machines), the whole passes of the two pipelines
+rarely get an equally quiet round; the batches, timed a few seconds apart, do, so the paired
+figure varies much less between runs. Both are printed; the target is judged on both.
 
     python bench/throughput.py                                   # PolNeAR dev texts
     python bench/throughput.py --texts src/reportedly/examples --limit 3
@@ -107,29 +115,43 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     analyzer = Analyzer(args.model, nlp=load_nlp(), batch_size=args.batch_size)
     batch = args.batch_size
 
-    def run_bare() -> None:
-        list(bare.pipe(texts, batch_size=batch))
+    chunks = [(lo, min(lo + batch, len(texts))) for lo in range(0, len(texts), batch)]
 
-    def run_full() -> None:
-        list(analyzer.analyze_many(articles))
+    def run_bare(lo: int, hi: int) -> Callable[[], object]:
+        return lambda: list(bare.pipe(texts[lo:hi], batch_size=batch))
+
+    def run_full(lo: int, hi: int) -> Callable[[], object]:
+        return lambda: list(analyzer.analyze_many(articles[lo:hi]))
 
     list(bare.pipe(texts[:WARMUP_TEXTS], batch_size=batch))
     list(analyzer.analyze_many(articles[:WARMUP_TEXTS]))
 
-    bare_times: list[float] = []
-    full_times: list[float] = []
+    # bare_chunks[r][c]: round r, batch c.
+    bare_chunks: list[list[float]] = []
+    full_chunks: list[list[float]] = []
     for r in range(args.repeat):
-        if r % 2 == 0:
-            bare_times.append(timed(run_bare))
-            full_times.append(timed(run_full))
-        else:
-            full_times.append(timed(run_full))
-            bare_times.append(timed(run_bare))
-        print(f"round {r + 1}/{args.repeat}: bare {bare_times[-1]:.2f} s, full {full_times[-1]:.2f} s", file=sys.stderr)
+        bare_chunks.append([])
+        full_chunks.append([])
+        for c, (lo, hi) in enumerate(chunks):
+            if (r + c) % 2 == 0:
+                bare_chunks[r].append(timed(run_bare(lo, hi)))
+                full_chunks[r].append(timed(run_full(lo, hi)))
+            else:
+                full_chunks[r].append(timed(run_full(lo, hi)))
+                bare_chunks[r].append(timed(run_bare(lo, hi)))
+        print(
+            f"round {r + 1}/{args.repeat}: bare {sum(bare_chunks[r]):.2f} s, full {sum(full_chunks[r]):.2f} s",
+            file=sys.stderr,
+        )
 
+    bare_times = [sum(x) for x in bare_chunks]
+    full_times = [sum(x) for x in full_chunks]
     bare_best, full_best = min(bare_times), min(full_times)
     bare_wps, full_wps = words / bare_best, words / full_best
     ratio = full_wps / bare_wps
+    bare_paired = sum(min(x[c] for x in bare_chunks) for c in range(len(chunks)))
+    full_paired = sum(min(x[c] for x in full_chunks) for c in range(len(chunks)))
+    ratio_paired = bare_paired / full_paired
     return {
         "texts": args.texts,
         "n_texts": len(articles),
@@ -139,11 +161,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": batch,
         "pipeline": pipeline_label(bare),
         "model": args.model,
-        "bare": {"best_s": bare_best, "times_s": bare_times, "words_per_s": bare_wps},
-        "full": {"best_s": full_best, "times_s": full_times, "words_per_s": full_wps},
+        "bare": {"best_s": bare_best, "times_s": bare_times, "words_per_s": bare_wps, "paired_s": bare_paired},
+        "full": {"best_s": full_best, "times_s": full_times, "words_per_s": full_wps, "paired_s": full_paired},
         "ratio": ratio,
+        "ratio_paired": ratio_paired,
+        "batches": len(chunks),
         "target_ratio": TARGET_RATIO,
         "pass": ratio >= TARGET_RATIO,
+        "pass_paired": ratio_paired >= TARGET_RATIO,
         "peak_rss_mib": peak_rss_mib(),
     }
 
@@ -159,6 +184,10 @@ def show(result: dict[str, Any], console: Console) -> None:
     table.add_row("full reportedly, best", f"{result['full']['best_s']:.2f} s  {result['full']['words_per_s']:,.0f} words/s")
     verdict = "PASS" if result["pass"] else "BELOW TARGET"
     table.add_row("ratio full/bare", f"{result['ratio']:.3f}  (target >= {result['target_ratio']}: {verdict})")
+    verdict = "PASS" if result["pass_paired"] else "BELOW TARGET"
+    table.add_row(
+        "ratio, paired by batch", f"{result['ratio_paired']:.3f}  (best of each batch, {result['batches']} batches: {verdict})"
+    )
     table.add_row("peak RSS (process)", f"{result['peak_rss_mib']:,.0f} MiB")
     console.print(table)
     for line in result["skipped"]:
