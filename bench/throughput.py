@@ -10,8 +10,8 @@ Two ratios come out of the same timings. ``ratio``: the best whole pass of each 
 batches in one round), as this benchmark has always reported. ``ratio_paired``: per batch the best
 time of each over the rounds, summed. On a shared machine whose speed drifts by a third from
 minute to minute (this project's two-core build machines), the whole passes of the two pipelines
-rarely get an equally quiet round; the batches, timed a few seconds apart, do, so the paired
-figure varies much less between runs. Both are printed; the target is judged on both.
+need not get an equally quiet round; batches timed a few seconds apart see the same machine. A
+slow spell longer than a run still shows in both. Both are printed; the target is judged on both.
 
     python bench/throughput.py                                   # PolNeAR dev texts
     python bench/throughput.py --texts src/reportedly/examples --limit 3
