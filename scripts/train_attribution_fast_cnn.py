@@ -77,9 +77,11 @@ def teacher_probabilities(by_text: dict[str, Doc], cache: Path, split: str) -> T
     key = {"pipeline": pipeline_label(load_nlp()), "teacher": digest.hexdigest(), "texts": len(texts)}
     path, meta_file = cache / f"{split}-teacher.npz", cache / f"{split}-teacher.json"
     if path.exists() and meta_file.exists() and json.loads(meta_file.read_text()) == key:
+        # Each ``z[name]`` decompresses the whole array again, and a slice keeps its array alive:
+        # read each array once (per article, that was a full copy of train's probabilities).
         with np.load(path) as z:
-            bounds = z["bounds"]
-            return {t: (z["index"][a:b], z["probs"][a:b]) for t, a, b in zip(texts, bounds[:-1], bounds[1:], strict=True)}
+            bounds, index, probs = z["bounds"], z["index"], z["probs"]
+        return {t: (index[a:b], probs[a:b]) for t, a, b in zip(texts, bounds[:-1], bounds[1:], strict=True)}
     tagger = load_accurate_tagger()
     out: Teacher = {}
     started = time.perf_counter()
