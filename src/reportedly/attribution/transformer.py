@@ -36,8 +36,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from spacy.tokens import Doc
 
+from reportedly.attribution.extent import CONTENT_PROBS
 from reportedly.attribution.extractor import Candidate, extract
 from reportedly.errors import ConfigError, ModelNotFoundError
 from reportedly.pipeline import doccache as dc
@@ -252,7 +254,15 @@ class _Decoding(ABC):
         prior = _cue_prior()
         out = []
         b_cue = LABEL_ID["B-CUE"]
+        b_con, i_con = LABEL_ID["B-CON"], LABEL_ID["I-CON"]
         for doc, paras, lp in zip(docs, paragraphs, lps, strict=True):
+            # Each token's P(B-CON) and P(I-CON), NaN where no tagger read it: the extent model
+            # reads the taggers' doubt about a Content's edges (``attribution.extent``).
+            content = np.full((len(doc), 2), np.nan)
+            if lp:
+                read = sorted(lp)
+                content[read] = torch.stack([lp[k] for k in read])[:, [b_con, i_con]].float().exp().numpy()
+            dc.keep(doc, CONTENT_PROBS, content)
             found = link(doc, decode(doc, lp), paras, max_gap=LINK_MAX_GAP)
             starts = {t.idx: t.i for t in dc.tokens(doc)}
             for c in found:

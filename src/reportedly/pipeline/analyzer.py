@@ -19,6 +19,7 @@ from spacy.tokens import Span as TokenSpan
 from reportedly import __version__
 from reportedly.attribution.convtagger import load_conv
 from reportedly.attribution.edges import load_edges, polish_content, polish_cue
+from reportedly.attribution.extent import load_extent
 from reportedly.attribution.extractor import LAYOUT_RULES, Candidate, extract, subject_phrase
 from reportedly.attribution.learned import MIN_REPORTING, act_or_hedge, merge, stance_on_thing
 from reportedly.attribution.sources import Resolver
@@ -285,7 +286,8 @@ class Analyzer:
     needs torch and the accurate extra) or
     ``rules`` (the rules alone). ``pipeline`` names the spaCy package; ``learned`` replaces the
     learned extractors with one that adds to the rules (the CRF's training script scoring the model
-    it just wrote); ``steps`` replaces them with these steps (:func:`fast_steps` of a new model). ``settle`` (the default)
+    it just wrote); ``steps`` replaces them with these steps (:func:`fast_steps` of a new model). ``edges`` and
+    ``extent`` (accurate only) switch the learned span-edge models off. ``settle`` (the default)
     loads every lazily loaded part with one short warm-up analysis and then hides the loaded
     pipeline and models from the garbage collector (:func:`settle_heap`): long batches run faster.
     """
@@ -300,6 +302,7 @@ class Analyzer:
         learned: LearnedExtractor | None = None,
         steps: Sequence[Step] | None = None,
         edges: bool = True,
+        extent: bool = True,
         settle: bool = True,
     ) -> None:
         check_model(model)
@@ -313,6 +316,9 @@ class Analyzer:
             self.learned = [Step(learned)] if learned is not None else _load_learned(model)
         # The learned edges go with the learned extractors; "rules" stays the rules alone.
         self.edges = load_edges(model) if model != "rules" and edges else None
+        # A Content's reach among clause edges (accurate only: it reads the taggers' probabilities,
+        # and fast's throughput budget has no room for it).
+        self.extent = load_extent(model) if extent and steps is None and learned is None else None
         if settle:
             self.analyze(Article(id="warm-up", text=_WARM_UP, meta=ArticleMeta()))
             settle_heap()
@@ -348,6 +354,8 @@ class Analyzer:
         candidates = self.candidates(doc, paragraphs)
         if self.edges is not None:
             self.edges.refine(doc, candidates)
+        if self.extent is not None:
+            self.extent.refine(doc, candidates)
         for c in candidates:
             c.content = polish_content(text, c.content)
             c.cue = polish_cue(text, c.cue, c.content)

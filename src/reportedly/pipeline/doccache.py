@@ -29,6 +29,16 @@ def memo(doc: Doc, key: str, compute: Callable[[Doc], T]) -> T:
     return cast(T, cached)
 
 
+def keep(doc: Doc, key: str, value: object) -> None:
+    """Record what one step learned of ``doc`` for a later one (until :func:`release`)."""
+    doc.user_data[_PREFIX + key] = value
+
+
+def kept(doc: Doc, key: str) -> object | None:
+    """What :func:`keep` recorded under ``key``, or None."""
+    return doc.user_data.get(_PREFIX + key)
+
+
 def tokens(doc: Doc) -> list[Token]:
     return memo(doc, "tokens", list)
 
