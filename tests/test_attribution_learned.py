@@ -143,6 +143,27 @@ def test_an_intention_verb_needs_its_own_clause_to_be_a_cue() -> None:
     assert not act_or_hedge(claim)
 
 
+def test_a_hedge_adverb_as_cue_is_the_outlets_hedge_but_a_modal_in_the_cue_is_not() -> None:
+    """ "Trump reportedly [offered]" hedges the outlet's claim, so a cue holding "reportedly" is never
+    an attribution; "The campaign could not explain why" is the campaign's (hedged) saying, which
+    PolNeAR annotates: a modal in the verb group leaves the cue standing."""
+    from reportedly.attribution.extractor import Candidate
+    from reportedly.attribution.learned import act_or_hedge
+
+    text = "The campaign could not explain why the ad ran. The senator reportedly believed the polls were wrong."
+    doc = load_nlp()(text)
+    could = next(t for t in doc if t.text == "could")
+    explain = next(t for t in doc if t.text == "explain")
+    believed = next(t for t in doc if t.text == "believed")
+    why = text.index("why")
+    polls = text.index("the polls")
+    modal = Candidate("belief-or-intent", (could.idx, explain.idx + 7), [(why, text.index("."))], "cnn", cue_token=explain)
+    assert not act_or_hedge(modal)
+    adverb = text.index("reportedly")
+    hedged = Candidate("belief-or-intent", (adverb, believed.idx + 8), [(polls, len(text) - 1)], "cnn", cue_token=believed)
+    assert act_or_hedge(hedged)
+
+
 def test_a_stance_on_a_thing_is_an_attribution_and_an_event() -> None:
     """PolNeAR counts "Trump attacked [Machado]" as an attribution (a stance on a thing); fast
     reports it so, and its verb stays an event between the two actors and a claim of the outlet's
